@@ -1,0 +1,437 @@
+// Package agent is kioskd, the long-lived kiosk daemon: it serves the
+// taxpayer screen on loopback, looks plates up at the hub over NATS with a
+// SQLite cache in front, and keeps the kioskui window running.
+//
+// # Concepts
+//
+// The agent never needs a display and never dies of a fault it can report:
+// a missing hub means answers from the cache, a database written by a newer
+// version means a fresh store beside it, a crashing window means a restart
+// with backoff. Only a bad configuration stops it (exit code 2).
+//
+// Lookups go to the hub when the NATS connection is up and to the cache
+// when it is not, so a taxpayer never waits for a timeout on a dead link.
+// Results are cached under an HMAC of plate and rangka5, written by a
+// background goroutine so that no lookup waits for an fsync.
+package agent
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/sumbar-samsat/pkbkiosk/kiosk"
+	"github.com/sumbar-samsat/pkbkiosk/sync/natsbus"
+	"github.com/sumbar-samsat/pkbkiosk/sync/outbox"
+	"github.com/sumbar-samsat/pkbkiosk/ui"
+)
+
+// Config configures the agent. New fills in the documented defaults for
+// zero values.
+type Config struct {
+	ID     string // kiosk id, e.g. padang-01 (required)
+	Office string // office (UPTD) code, e.g. padang (required)
+	Data   string // data directory (required)
+	NATS   string // hub NATS URL (required)
+	Creds  string // NATS .creds file; "" for none
+
+	HTTP string // loopback listen address, default 127.0.0.1:8321
+
+	UI           string // "auto" (start kioskui when a display exists) or "off"
+	KioskUI      string // kioskui binary; "" = kioskui next to this executable
+	Display      string // $DISPLAY or $WAYLAND_DISPLAY as main read them; "" = none
+	UIFullscreen bool   // start kioskui full-screen (kiosk PCs) rather than windowed
+
+	Heartbeat  time.Duration // status interval, default 10s
+	BootIDFile string        // kernel boot id, default /proc/sys/kernel/random/boot_id
+
+	RequireRangka5 bool          // lookup.require_rangka5
+	LookupTimeout  time.Duration // gateway round trip, default 3s
+	// CacheFresh is how long a cached result is served without asking the
+	// gateway while online (and only on the day it was computed). Short, so
+	// that a payment made at the counter shows up soon; default 10m.
+	CacheFresh time.Duration
+	CacheMax   int // cached results kept, oldest evicted; default 10,000
+
+	TZ     *time.Location   // nil = Asia/Jakarta
+	Now    func() time.Time // nil = time.Now
+	Logger *slog.Logger     // nil = discard
+
+	// NATSOptions are extra client options (tests).
+	NATSOptions []nats.Option
+}
+
+// DefaultConfig returns the defaults of the flags.
+func DefaultConfig() Config {
+	return Config{
+		HTTP:           "127.0.0.1:8321",
+		UI:             "auto",
+		Heartbeat:      10 * time.Second,
+		BootIDFile:     "/proc/sys/kernel/random/boot_id",
+		RequireRangka5: true,
+		LookupTimeout:  3 * time.Second,
+		CacheFresh:     10 * time.Minute,
+		CacheMax:       10_000,
+	}
+}
+
+// ErrConfig marks configuration errors (exit code 2).
+var ErrConfig = errors.New("agent: configuration")
+
+// Agent is a configured kiosk daemon.
+type Agent struct {
+	cfg     Config // immutable after New
+	log     *slog.Logger
+	store   *outbox.Store
+	storeOK kiosk.StoreStatus
+	key     []byte // cache HMAC secret
+	epoch   string
+	boot    string
+	started time.Time
+	nc      *nats.Conn
+	ln      net.Listener
+	handler http.Handler
+	cacheCh chan outbox.CacheEntry
+	ui      *uiSupervisor
+
+	mu       sync.Mutex // guards the fields below
+	session  string
+	lastPing time.Time
+}
+
+// New checks cfg, opens the store and connects to NATS (in the background:
+// the connection retries forever). It does not start serving; call Run.
+func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
+	def := DefaultConfig()
+	if cfg.HTTP == "" {
+		cfg.HTTP = def.HTTP
+	}
+	if cfg.UI == "" {
+		cfg.UI = def.UI
+	}
+	if cfg.Heartbeat == 0 {
+		cfg.Heartbeat = def.Heartbeat
+	}
+	if cfg.BootIDFile == "" {
+		cfg.BootIDFile = def.BootIDFile
+	}
+	if cfg.LookupTimeout == 0 {
+		cfg.LookupTimeout = def.LookupTimeout
+	}
+	if cfg.CacheFresh == 0 {
+		cfg.CacheFresh = def.CacheFresh
+	}
+	if cfg.CacheMax == 0 {
+		cfg.CacheMax = def.CacheMax
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.TZ == nil {
+		cfg.TZ, _ = kiosk.LoadTZ("")
+	}
+	if err := checkConfig(cfg); err != nil {
+		return nil, err
+	}
+	a := &Agent{cfg: cfg, log: cfg.Logger, started: cfg.Now(), cacheCh: make(chan outbox.CacheEntry, 64)}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	a.log = a.log.With("kiosk", cfg.ID)
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return nil, fmt.Errorf("agent: data directory: %w", err)
+	}
+	if a.key, err = loadOrCreateKey(filepath.Join(cfg.Data, "cache.key")); err != nil {
+		return nil, err
+	}
+	if err := a.openStore(ctx); err != nil {
+		return nil, err
+	}
+	a.boot = readBootID(cfg.BootIDFile)
+
+	a.ln, err = net.Listen("tcp", cfg.HTTP)
+	if err != nil {
+		return nil, fmt.Errorf("agent: listen %s: %w", cfg.HTTP, err)
+	}
+	port := strconv.Itoa(a.ln.Addr().(*net.TCPAddr).Port)
+	a.handler = ui.Handler(backend{a}, &ui.Opts{Hosts: []string{
+		net.JoinHostPort("127.0.0.1", port), net.JoinHostPort("localhost", port), net.JoinHostPort("::1", port),
+	}})
+
+	a.nc, err = natsbus.Connect(natsbus.ClientConfig{URL: cfg.NATS, ID: cfg.ID, Creds: cfg.Creds, Logger: a.log, Options: cfg.NATSOptions})
+	if err != nil {
+		return nil, err
+	}
+	a.ui = newUISupervisor(a)
+	return a, nil
+}
+
+func checkConfig(cfg Config) error {
+	var errs []error
+	if err := kiosk.CheckID("--id", cfg.ID); err != nil {
+		errs = append(errs, err)
+	}
+	if err := kiosk.CheckID("--office", cfg.Office); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.Data == "" {
+		errs = append(errs, errors.New("--data is required (the agent's data directory)"))
+	}
+	if cfg.NATS == "" {
+		errs = append(errs, errors.New("--nats is required (the hub's NATS URL, e.g. nats://127.0.0.1:4222)"))
+	}
+	if host, _, err := net.SplitHostPort(cfg.HTTP); err != nil {
+		errs = append(errs, fmt.Errorf("--http %q: %w", cfg.HTTP, err))
+	} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		// The API has no authentication: it must never leave the PC.
+		errs = append(errs, fmt.Errorf("--http %q: the agent listens on loopback only (127.0.0.1, ::1 or localhost)", cfg.HTTP))
+	}
+	if cfg.UI != "auto" && cfg.UI != "off" {
+		errs = append(errs, fmt.Errorf("--ui %q: want auto or off", cfg.UI))
+	}
+	if cfg.Heartbeat < time.Second {
+		errs = append(errs, fmt.Errorf("--heartbeat %v: at least 1s", cfg.Heartbeat))
+	}
+	if cfg.LookupTimeout < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("--lookup-timeout %v: at least 100ms", cfg.LookupTimeout))
+	}
+	if cfg.CacheMax < 0 {
+		errs = append(errs, fmt.Errorf("--cache-max %d: must not be negative", cfg.CacheMax))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return nil
+}
+
+// openStore opens kiosk.db; when that was written by a newer version it
+// stays untouched and the agent runs on a fresh store beside it, reporting
+// the fact in its status, so a downgrade never loses the newer data and
+// never stops service.
+func (a *Agent) openStore(ctx context.Context) error {
+	main := filepath.Join(a.cfg.Data, "kiosk.db")
+	s, err := outbox.Open(ctx, main)
+	switch {
+	case err == nil:
+		a.storeOK = kiosk.StoreStatus{OK: true}
+	case errors.Is(err, outbox.ErrNewerSchema), errors.Is(err, outbox.ErrForeign):
+		fallback := filepath.Join(a.cfg.Data, fmt.Sprintf("kiosk.v%d.db", outbox.SchemaVersion()))
+		a.log.Error("store incompatible: running on a fresh store beside it", "err", err, "fallback", fallback)
+		s, err = outbox.Open(ctx, fallback)
+		if err != nil {
+			return fmt.Errorf("agent: fallback store: %w", err)
+		}
+		a.storeOK = kiosk.StoreStatus{OK: false, Detail: "store.incompatible: " + err2detail(main, fallback)}
+	default:
+		return fmt.Errorf("agent: store: %w", err)
+	}
+	a.store = s
+	a.epoch, err = s.Epoch(ctx)
+	if err != nil {
+		return fmt.Errorf("agent: store: %w", err)
+	}
+	return nil
+}
+
+func err2detail(main, fallback string) string {
+	return filepath.Base(main) + " was written by a newer version and is left untouched; running on " + filepath.Base(fallback)
+}
+
+// loadOrCreateKey returns the cache HMAC secret from file, creating it
+// (0600) on first start. It lives outside the database so that a copy of
+// the database alone reveals no plate (domain/pkb.md 4.2).
+func loadOrCreateKey(file string) ([]byte, error) {
+	b, err := os.ReadFile(file)
+	if err == nil {
+		key, derr := hex.DecodeString(strings.TrimSpace(string(b)))
+		if derr != nil || len(key) < 16 {
+			return nil, fmt.Errorf("%w: %s is not a hex key of at least 16 bytes; delete it to make a new one (the cache becomes unreadable)", ErrConfig, file)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("agent: read %s: %w", file, err)
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("agent: create %s: %w", file, err)
+	}
+	if _, err := fmt.Fprintln(f, hex.EncodeToString(key)); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("agent: write %s: %w", file, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("agent: write %s: %w", file, err)
+	}
+	return key, f.Close()
+}
+
+func readBootID(file string) string {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// cacheKey is HMAC-SHA256(secret, canonical plate + NUL + rangka5).
+func (a *Agent) cacheKey(plate, rangka5 string) []byte {
+	m := hmac.New(sha256.New, a.key)
+	m.Write([]byte(plate))
+	m.Write([]byte{0})
+	m.Write([]byte(rangka5))
+	return m.Sum(nil)
+}
+
+// PlateTag is the keyed hash under which a plate may appear in logs.
+func (a *Agent) plateTag(p string) string {
+	m := hmac.New(sha256.New, a.key)
+	m.Write([]byte("log\x00"))
+	m.Write([]byte(p))
+	return hex.EncodeToString(m.Sum(nil)[:8])
+}
+
+// URL is the address of the taxpayer page.
+func (a *Agent) URL() string { return "http://" + a.ln.Addr().String() + "/" }
+
+// Handler is the agent's HTTP handler (tests).
+func (a *Agent) Handler() http.Handler { return a.handler }
+
+// Run serves until ctx is done, then stops everything it started and
+// returns ctx's error.
+func (a *Agent) Run(ctx context.Context) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, 1)
+	wg.Go(func() {
+		if err := srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("agent: http: %w", err)
+		}
+	})
+	wg.Go(func() { a.cacheWriter(ctx) })
+	wg.Go(func() { a.heartbeat(ctx) })
+	if a.cfg.UI == "auto" {
+		wg.Go(func() { a.ui.run(ctx) })
+	}
+	a.log.Info("kioskd running", "version", kiosk.Version, "url", a.URL(), "store", a.store.Path())
+	var err error
+	select {
+	case <-ctx.Done():
+		err = ctx.Err()
+	case err = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(sctx)
+	wg.Wait()
+	return err
+}
+
+// Close releases the store and the NATS connection. Call it after Run
+// returned (or instead of Run).
+func (a *Agent) Close() error {
+	if a.nc != nil {
+		a.nc.Close()
+	}
+	if a.ln != nil {
+		a.ln.Close()
+	}
+	if a.store != nil {
+		return a.store.Close()
+	}
+	return nil
+}
+
+// Stats are figures of the agent's store, for diagnostics.
+type Stats struct {
+	CachedResults int
+}
+
+// Stats returns figures of the agent's store.
+func (a *Agent) Stats(ctx context.Context) (Stats, error) {
+	n, err := a.store.CacheLen(ctx)
+	if err != nil {
+		return Stats{}, err
+	}
+	return Stats{CachedResults: n}, nil
+}
+
+// cacheWriter stores looked-up results off the response path.
+func (a *Agent) cacheWriter(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			// Drain what is queued: those are results a taxpayer saw.
+			for {
+				select {
+				case e := <-a.cacheCh:
+					a.putCache(e)
+				default:
+					return
+				}
+			}
+		case e := <-a.cacheCh:
+			a.putCache(e)
+		}
+	}
+}
+
+func (a *Agent) putCache(e outbox.CacheEntry) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.store.CachePut(ctx, e, a.cfg.CacheMax); err != nil {
+		a.log.Warn("cache write failed", "err", err)
+	}
+}
+
+// heartbeat publishes the status snapshot on kiosk.<id>.hb.
+func (a *Agent) heartbeat(ctx context.Context) {
+	t := time.NewTicker(a.cfg.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if !a.nc.IsConnected() {
+				continue
+			}
+			b, err := jsonMarshal(a.status(ctx))
+			if err == nil {
+				err = a.nc.Publish(kiosk.HeartbeatSubject(a.cfg.ID), b)
+			}
+			if err != nil {
+				a.log.Debug("heartbeat not sent", "err", err)
+			}
+		}
+	}
+}

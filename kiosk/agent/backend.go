@@ -1,0 +1,242 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"syscall"
+	"time"
+
+	"github.com/sumbar-samsat/pkbkiosk/kiosk"
+	"github.com/sumbar-samsat/pkbkiosk/kiosk/pkb"
+	"github.com/sumbar-samsat/pkbkiosk/kiosk/plate"
+	"github.com/sumbar-samsat/pkbkiosk/sync/natsbus"
+	"github.com/sumbar-samsat/pkbkiosk/sync/outbox"
+	"github.com/sumbar-samsat/pkbkiosk/ui"
+)
+
+var jsonMarshal = json.Marshal
+
+// backend is the agent as the screen sees it (ui.Backend).
+type backend struct{ a *Agent }
+
+var _ ui.Backend = backend{}
+
+func (b backend) Status(ctx context.Context) kiosk.Status { return b.a.status(ctx) }
+
+func (b backend) Health(ctx context.Context) kiosk.Health {
+	h := kiosk.Health{OK: true, Mode: b.a.mode()}
+	if !b.a.storeOK.OK {
+		h.Mode, h.Reason = kiosk.ModeDegraded, "store.incompatible"
+	}
+	return h
+}
+
+func (b backend) Plate(input string) (string, *kiosk.Error) {
+	p, err := plate.Parse(input, nil)
+	if err != nil {
+		return plateOf(err), plate.ContractError(err)
+	}
+	return p.String(), nil
+}
+
+// plateOf returns the canonical plate of a rejected input when it parsed
+// to one (DESIGN 4.8: steps 1-6 passed).
+func plateOf(err error) string {
+	var pe *plate.Error
+	if errors.As(err, &pe) && !pe.Plate.IsZero() {
+		return pe.Plate.String()
+	}
+	return ""
+}
+
+func (b backend) StartSession(ctx context.Context) (string, error) {
+	id := make([]byte, 8)
+	rand.Read(id)
+	b.a.mu.Lock()
+	defer b.a.mu.Unlock()
+	b.a.session = hex.EncodeToString(id)
+	return b.a.session, nil
+}
+
+func (b backend) EndSession(ctx context.Context) error {
+	b.a.mu.Lock()
+	defer b.a.mu.Unlock()
+	b.a.session = ""
+	return nil
+}
+
+func (b backend) Ping() {
+	b.a.mu.Lock()
+	defer b.a.mu.Unlock()
+	b.a.lastPing = b.a.cfg.Now()
+}
+
+func (b backend) Lookup(ctx context.Context, req kiosk.LookupRequest) (ui.LookupAnswer, *kiosk.Error) {
+	return b.a.lookup(ctx, req)
+}
+
+func (a *Agent) mode() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.session != "" {
+		return kiosk.ModeSession
+	}
+	if !a.storeOK.OK {
+		return kiosk.ModeDegraded
+	}
+	return kiosk.ModeReady
+}
+
+// lookup answers POST /api/lookup (DESIGN 4.8).
+func (a *Agent) lookup(ctx context.Context, req kiosk.LookupRequest) (ui.LookupAnswer, *kiosk.Error) {
+	start := time.Now()
+	p, err := plate.Parse(req.Plate, nil)
+	if err != nil {
+		return ui.LookupAnswer{Plate: plateOf(err)}, plate.ContractError(err)
+	}
+	ans := ui.LookupAnswer{Plate: p.String()}
+	r5, err := kiosk.NormalizeRangka5(req.Rangka5)
+	if err != nil || (r5 == "" && a.cfg.RequireRangka5) {
+		return ans, &kiosk.Error{Code: kiosk.CodeRangkaRequired}
+	}
+	key := a.cacheKey(ans.Plate, r5)
+	now := a.cfg.Now()
+	log := a.log.With("plate", a.plateTag(ans.Plate))
+
+	cached, cerr := a.store.CacheGet(ctx, key)
+	haveCache := cerr == nil
+	if cerr != nil && !errors.Is(cerr, outbox.ErrNotFound) {
+		log.Warn("cache read failed", "err", cerr)
+	}
+	// A result computed today and only minutes ago is served without
+	// asking the gateway: a repeat within a session must be instant.
+	if haveCache && !a.stale(cached.FetchedAt, now) && now.Sub(cached.FetchedAt) < a.cfg.CacheFresh {
+		log.Info("lookup", "outcome", "cache", "took", time.Since(start))
+		return a.fromCache(ans, cached, now), nil
+	}
+
+	lctx, cancel := context.WithTimeout(ctx, a.cfg.LookupTimeout)
+	defer cancel()
+	reply, err := natsbus.Lookup(lctx, a.nc, a.cfg.ID, kiosk.LookupRequest{Plate: ans.Plate, Rangka5: r5})
+	switch {
+	case err != nil && errors.Is(err, natsbus.ErrUnreachable),
+		err == nil && reply.Error != nil && reply.Error.Code == kiosk.CodeSourceUnavailable:
+		if haveCache {
+			log.Info("lookup", "outcome", "cache-fallback", "took", time.Since(start))
+			return a.fromCache(ans, cached, now), nil
+		}
+		log.Info("lookup", "outcome", kiosk.CodeSourceUnavailable, "took", time.Since(start))
+		return ans, &kiosk.Error{Code: kiosk.CodeSourceUnavailable}
+	case err != nil:
+		log.Warn("lookup", "outcome", "bad-reply", "err", err)
+		return ans, &kiosk.Error{Code: kiosk.CodeSourceUnavailable}
+	case reply.Error != nil:
+		log.Info("lookup", "outcome", reply.Error.Code, "took", time.Since(start))
+		e := *reply.Error
+		e.Message = "" // the screen words it in the taxpayer's language
+		return ans, &e
+	}
+
+	res, stored, err := splitResult(reply.Result)
+	if err != nil {
+		log.Warn("lookup", "outcome", "bad-result", "err", err)
+		return ans, &kiosk.Error{Code: kiosk.CodeSourceUnavailable}
+	}
+	if res.Sumber != "DEMO" && res.Rincian.Sum() != res.Jumlah {
+		// Shown as received (domain/pkb.md 1.1); the mismatch is a data
+		// quality finding for the hub, logged without the plate.
+		log.Warn("data quality: jumlah differs from the sum of line items", "jumlah", res.Jumlah, "sum", res.Rincian.Sum())
+	}
+	select {
+	case a.cacheCh <- outbox.CacheEntry{Key: key, Result: stored, FetchedAt: now}:
+	default:
+		log.Warn("cache queue full; result not cached")
+	}
+	log.Info("lookup", "outcome", "live", "took", time.Since(start))
+	ans.Result = reply.Result
+	ans.Source = "live"
+	ans.FetchedAt = now.In(a.cfg.TZ).Format(time.RFC3339)
+	return ans, nil
+}
+
+// splitResult decodes the gateway's result and returns it together with
+// the form that is cached: the same object without nopol, so the database
+// holds no plate in clear.
+func splitResult(raw json.RawMessage) (pkb.Result, []byte, error) {
+	var res pkb.Result
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&res); err != nil {
+		return res, nil, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return res, nil, err
+	}
+	delete(m, "nopol")
+	stored, err := json.Marshal(m)
+	return res, stored, err
+}
+
+// fromCache builds the answer for a cached result of plate ans.Plate.
+func (a *Agent) fromCache(ans ui.LookupAnswer, e outbox.CacheEntry, now time.Time) ui.LookupAnswer {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(e.Result, &m); err == nil {
+		m["nopol"], _ = json.Marshal(ans.Plate)
+		ans.Result, _ = json.Marshal(m)
+	} else {
+		ans.Result = e.Result
+	}
+	ans.Source = "cache"
+	ans.FetchedAt = e.FetchedAt.In(a.cfg.TZ).Format(time.RFC3339)
+	ans.Stale = a.stale(e.FetchedAt, now)
+	ans.AgeS = max(0, int64(now.Sub(e.FetchedAt)/time.Second))
+	return ans
+}
+
+// stale reports whether a result fetched at t was computed before today
+// (in the province's zone): fines change by date.
+func (a *Agent) stale(t, now time.Time) bool {
+	return pkb.DateOf(t.In(a.cfg.TZ)).Before(pkb.DateOf(now.In(a.cfg.TZ)))
+}
+
+// status builds the status snapshot (DESIGN 4.4).
+func (a *Agent) status(ctx context.Context) kiosk.Status {
+	now := a.cfg.Now()
+	st := kiosk.Status{
+		Kiosk:       a.cfg.ID,
+		Office:      a.cfg.Office,
+		Version:     kiosk.Version,
+		Boot:        a.boot,
+		Epoch:       a.epoch,
+		UpS:         int64(now.Sub(a.started) / time.Second),
+		At:          now.In(a.cfg.TZ).Format(time.RFC3339),
+		HBIntervalS: int(a.cfg.Heartbeat / time.Second),
+		Mode:        a.mode(),
+		// The printer driver arrives with the printer issue; until then the
+		// agent says plainly that it has none.
+		Printer: kiosk.PrinterStatus{Paper: "unknown", Transport: "none"},
+		Power:   kiosk.PowerStatus{Source: "unknown"},
+		Bus:     kiosk.BusStatus{Connected: a.nc.IsConnected()},
+		Faults:  []string{},
+		Store:   a.storeOK,
+	}
+	if !a.storeOK.OK {
+		st.Faults = append(st.Faults, "store.incompatible")
+	}
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(a.cfg.Data, &fs); err == nil {
+		st.Disk = kiosk.DiskStatus{FreeBytes: fs.Bavail * uint64(fs.Bsize), TotalBytes: fs.Blocks * uint64(fs.Bsize)}
+	}
+	a.mu.Lock()
+	if !a.lastPing.IsZero() {
+		s := int64(now.Sub(a.lastPing) / time.Second)
+		st.UI.LastPingS = &s
+	}
+	a.mu.Unlock()
+	st.UI.Running = a.ui.running()
+	return st
+}

@@ -1,0 +1,119 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// uiSupervisor keeps kioskui running as a child process (the "child" mode
+// of DESIGN 2). kioskui runs in its own process group so that stopping it
+// also stops WebKit's helper processes, which would otherwise outlive it.
+type uiSupervisor struct {
+	a       *Agent
+	isUp    atomic.Bool
+	minWait time.Duration // first restart delay
+	maxWait time.Duration // restart delay cap
+	healthy time.Duration // a run this long resets the delay
+}
+
+func newUISupervisor(a *Agent) *uiSupervisor {
+	return &uiSupervisor{a: a, minWait: time.Second, maxWait: 30 * time.Second, healthy: time.Minute}
+}
+
+func (s *uiSupervisor) running() bool { return s.isUp.Load() }
+
+func (s *uiSupervisor) binary() string {
+	if s.a.cfg.KioskUI != "" {
+		return s.a.cfg.KioskUI
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "kioskui"
+	}
+	return filepath.Join(filepath.Dir(exe), "kioskui")
+}
+
+// run starts kioskui and restarts it with exponential backoff until ctx is
+// done. Without a display it does nothing: webkit would crash, and a
+// kiosk without a screen still serves the API, caches and reports.
+func (s *uiSupervisor) run(ctx context.Context) {
+	log := s.a.log.With("component", "ui")
+	if s.a.cfg.Display == "" {
+		log.Info("no display (DISPLAY/WAYLAND_DISPLAY unset): not starting kioskui; open the URL in a browser", "url", s.a.URL())
+		return
+	}
+	bin := s.binary()
+	if _, err := os.Stat(bin); err != nil {
+		log.Error("kioskui not found; the screen stays dark until it is installed", "path", bin, "err", err)
+		return
+	}
+	wait := s.minWait
+	for {
+		args := []string{"--url", s.a.URL()}
+		if s.a.cfg.UIFullscreen {
+			args = append(args, "--fullscreen")
+		}
+		start := time.Now()
+		err := s.runOnce(ctx, bin, args)
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(start) >= s.healthy {
+			wait = s.minWait
+		}
+		log.Warn("kioskui exited; restarting", "err", err, "after", wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, s.maxWait)
+	}
+}
+
+// runOnce runs kioskui until it exits or ctx is done; then it stops the
+// whole process group: SIGTERM, and SIGKILL if it has not gone in 3 s.
+func (s *uiSupervisor) runOnce(ctx context.Context, bin string, args []string) error {
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Setpgid: true,
+		// If kioskd dies without stopping it (kill -9), the kernel stops
+		// kioskui, so a new kioskd never finds two windows.
+		Pdeathsig: syscall.SIGTERM,
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	s.isUp.Store(true)
+	defer s.isUp.Store(false)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		killGroup(cmd.Process.Pid, syscall.SIGKILL) // helpers left behind
+		return err
+	case <-ctx.Done():
+	}
+	killGroup(cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		killGroup(cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+	killGroup(cmd.Process.Pid, syscall.SIGKILL)
+	return ctx.Err()
+}
+
+func killGroup(pgid int, sig syscall.Signal) {
+	if err := syscall.Kill(-pgid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		_ = syscall.Kill(pgid, sig)
+	}
+}

@@ -1,0 +1,235 @@
+// Command kioskdemo is the launcher behind `make run`: it starts kioskhub
+// (embedded NATS with JetStream, generated sample data), then kioskd (which
+// starts the kioskui window when a display exists), prints the URLs and a
+// few sample plates to try, and on Ctrl-C stops every process it started.
+//
+// Each child runs in its own process group, so the launcher can stop a
+// child together with whatever that child started (WebKit's helpers under
+// kioskui), and a terminal's Ctrl-C reaches only the launcher, which then
+// stops the children in order: kiosk first, hub last.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(os.Stderr, "kioskdemo:", err)
+		os.Exit(1)
+	}
+}
+
+type child struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited
+	err  error         // its exit status; read after done
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("kioskdemo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	bin := fs.String("bin", "", "directory with kioskhub, kioskd and kioskui (default: next to kioskdemo)")
+	data := fs.String("data", ".demo", "data directory of the demo (hub and kiosk state)")
+	size := fs.Int("sample-size", 100_000, "vehicles in the generated sample store")
+	httpAddr := fs.String("http", "127.0.0.1:8321", "kiosk page address (another free port is used if taken)")
+	ui := fs.String("ui", "auto", "auto: open the webview when a display exists; off: print the URL only")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *bin == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		*bin = filepath.Dir(exe)
+	}
+	hubData, kioskData := filepath.Join(*data, "hub"), filepath.Join(*data, "kiosk")
+	for _, d := range []string{hubData, kioskData} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			return err
+		}
+	}
+	natsAddr, err := freeAddr("127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	kioskAddr, err := freeAddr(*httpAddr)
+	if err != nil {
+		return err
+	}
+	hubHTTP, err := freeAddr("127.0.0.1:8480")
+	if err != nil {
+		return err
+	}
+
+	// The sample store is generated once (a few seconds for 100,000
+	// vehicles) and reused by every later run.
+	fmt.Fprintf(stdout, "Preparing the sample data (%d vehicles; generated once into %s)...\n", *size, hubData)
+	var plates bytes.Buffer
+	cmd := exec.CommandContext(ctx, filepath.Join(*bin, "kioskhub"), "sample", "plates", "--data", hubData, "--sample-size", strconv.Itoa(*size), "--n", "12")
+	cmd.Stdout, cmd.Stderr = &plates, stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("kioskhub sample plates: %w", err)
+	}
+
+	var children []*child
+	defer func() { stopAll(children, stderr) }()
+
+	hub, err := start(ctx, "kioskhub", filepath.Join(*bin, "kioskhub"), stderr, "--data", hubData, "--nats-listen", natsAddr,
+		"--http", hubHTTP, "--sample-size", strconv.Itoa(*size), "--log-level", "warn")
+	if err != nil {
+		return err
+	}
+	children = append(children, hub)
+	if err := waitTCP(ctx, natsAddr, hub, 60*time.Second); err != nil {
+		return err
+	}
+
+	kargs := []string{"--id", "demo-01", "--office", "padang", "--data", kioskData, "--nats", "nats://" + natsAddr,
+		"--http", kioskAddr, "--ui", *ui, "--kioskui", filepath.Join(*bin, "kioskui"), "--log-level", "warn"}
+	kd, err := start(ctx, "kioskd", filepath.Join(*bin, "kioskd"), stderr, kargs...)
+	if err != nil {
+		return err
+	}
+	children = append(children, kd)
+	if err := waitHTTP(ctx, "http://"+kioskAddr+"/healthz", kd, 30*time.Second); err != nil {
+		return err
+	}
+
+	display := os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, "PKB info kiosk demo is running.")
+	fmt.Fprintf(stdout, "  Kiosk page:   http://%s/\n", kioskAddr)
+	if display && *ui == "auto" {
+		fmt.Fprintln(stdout, "                (opening in the kiosk window)")
+	} else {
+		fmt.Fprintln(stdout, "                (no display: open it in a browser)")
+	}
+	fmt.Fprintf(stdout, "  Kiosk status: http://%s/api/status\n", kioskAddr)
+	fmt.Fprintf(stdout, "  Hub NATS:     nats://%s   hub health: http://%s/healthz\n", natsAddr, hubHTTP)
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, "Plates to try (plate, last 5 of the chassis number, what you will see):")
+	sc := bufio.NewScanner(&plates)
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) == 3 {
+			fmt.Fprintf(stdout, "  %-12s %-6s %s\n", f[0], f[1], f[2])
+		}
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, "Press Ctrl-C to stop everything.")
+
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(stdout, "\nStopping...")
+		return nil
+	case <-hub.done:
+		return fmt.Errorf("kioskhub exited: %v", hub.err)
+	case <-kd.done:
+		return fmt.Errorf("kioskd exited: %v", kd.err)
+	}
+}
+
+func start(ctx context.Context, name, path string, stderr io.Writer, args ...string) (*child, error) {
+	cmd := exec.Command(path, args...)
+	cmd.Stdout, cmd.Stderr = io.Discard, stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w (did `make build` run?)", name, err)
+	}
+	c := &child{name: name, cmd: cmd, done: make(chan struct{})}
+	go func() { c.err = cmd.Wait(); close(c.done) }()
+	return c, nil
+}
+
+// stopAll stops the children in reverse start order: SIGTERM to each
+// process group, then SIGKILL to whatever is left after 10 s.
+func stopAll(children []*child, stderr io.Writer) {
+	for i := len(children) - 1; i >= 0; i-- {
+		c := children[i]
+		pgid := c.cmd.Process.Pid
+		syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case <-c.done:
+		case <-time.After(10 * time.Second):
+			fmt.Fprintf(stderr, "kioskdemo: %s did not stop in 10s; killing it\n", c.name)
+			syscall.Kill(-pgid, syscall.SIGKILL)
+			<-c.done
+		}
+		// Anything the child left in its group goes too.
+		syscall.Kill(-pgid, syscall.SIGKILL)
+	}
+}
+
+// freeAddr returns addr if it can be listened on, else a free port on the
+// same host.
+func freeAddr(addr string) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		host, _, _ := net.SplitHostPort(addr)
+		if ln, err = net.Listen("tcp", net.JoinHostPort(host, "0")); err != nil {
+			return "", err
+		}
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func waitTCP(ctx context.Context, addr string, c *child, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			conn.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.done:
+			return fmt.Errorf("%s exited during start: %v", c.name, c.err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s not listening on %s after %v", c.name, addr, limit)
+}
+
+func waitHTTP(ctx context.Context, url string, c *child, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.done:
+			return fmt.Errorf("%s exited during start: %v", c.name, c.err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s not answering %s after %v", c.name, url, limit)
+}

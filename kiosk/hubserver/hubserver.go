@@ -1,0 +1,291 @@
+// Package hubserver is the composition root of kioskhub, the process that
+// runs at Bidang Sistim: the NATS server (embedded with JetStream, or an
+// external cluster), the lookup gateway and, in later releases, the fleet
+// monitor and dashboard.
+package hubserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/sumbar-samsat/pkbkiosk/kiosk"
+	"github.com/sumbar-samsat/pkbkiosk/sync/lookup"
+	"github.com/sumbar-samsat/pkbkiosk/sync/lookup/sample"
+)
+
+// Config configures a hub. Zero values mean the documented defaults.
+type Config struct {
+	Data       string // data directory (required)
+	NATSListen string // embedded server address, default 127.0.0.1:4222; port 0 picks a free one
+	NATSURL    string // external NATS instead of the embedded server
+	HTTP       string // HTTP address for /healthz; "" = off
+
+	Source     string // "sample" (only source so far)
+	SampleSize int    // default 100,000
+	SampleSeed int64  // default 1
+
+	// JetStream limits of the embedded server. Unset, nats-server would
+	// take 75% of RAM and of free disk (deps.md 8).
+	JetStreamMaxMemory int64 // default 256 MiB
+	JetStreamMaxStore  int64 // default 10 GiB
+
+	RequireRangka5 bool // gateway refuses lookups without rangka5
+	RatePerMinute  int  // per-kiosk lookup rate, default 30
+	Burst          int  // default 10
+
+	TZ     *time.Location   // nil = Asia/Jakarta
+	Now    func() time.Time // nil = time.Now
+	Logger *slog.Logger     // nil = discard
+}
+
+// DefaultConfig returns the defaults of the flags.
+func DefaultConfig() Config {
+	return Config{
+		NATSListen:         "127.0.0.1:4222",
+		Source:             "sample",
+		SampleSize:         100_000,
+		SampleSeed:         1,
+		JetStreamMaxMemory: 256 << 20,
+		JetStreamMaxStore:  10 << 30,
+		RequireRangka5:     true,
+		RatePerMinute:      30,
+		Burst:              10,
+	}
+}
+
+// Hub is a running hub.
+type Hub struct {
+	cfg  Config
+	log  *slog.Logger
+	ns   *server.Server // nil with an external NATS
+	nc   *nats.Conn
+	src  *sample.Source
+	svc  micro.Service
+	http *http.Server
+	url  string
+}
+
+// Start starts the hub and returns once it serves lookups.
+func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
+	if cfg.Data == "" {
+		return nil, errors.New("hubserver: --data is required")
+	}
+	if cfg.Source != "sample" {
+		return nil, fmt.Errorf("hubserver: unknown source %q (have: sample)", cfg.Source)
+	}
+	if cfg.TZ == nil {
+		cfg.TZ, _ = kiosk.LoadTZ("")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	h := &Hub{cfg: cfg, log: cfg.Logger}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	defer func() {
+		if err != nil {
+			h.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return nil, fmt.Errorf("hubserver: data directory: %w", err)
+	}
+
+	t0 := time.Now()
+	h.src, err = sample.Open(ctx, sample.Config{
+		Path: filepath.Join(cfg.Data, "sample.db"),
+		Seed: cfg.SampleSeed, Size: cfg.SampleSize, TZ: cfg.TZ, Now: cfg.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hubserver: sample source: %w", err)
+	}
+	st := h.src.Stats()
+	h.log.Info("sample source ready", "vehicles", st.Vehicles, "generated", st.Generated, "took", time.Since(t0).Round(time.Millisecond))
+
+	if cfg.NATSURL != "" {
+		h.url = cfg.NATSURL
+	} else {
+		if err := h.startNATS(); err != nil {
+			return nil, err
+		}
+	}
+	h.nc, err = nats.Connect(h.url, nats.Name("kioskhub"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
+		nats.ReconnectWait(time.Second), nats.PingInterval(15*time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("hubserver: connect %s: %w", h.url, err)
+	}
+	h.svc, err = lookup.AddService(h.nc, lookup.Config{
+		Source:         h.src,
+		RequireRangka5: cfg.RequireRangka5,
+		RatePerMinute:  cfg.RatePerMinute,
+		Burst:          cfg.Burst,
+		Now:            cfg.Now,
+		Observe: func(id, outcome string, took time.Duration) {
+			h.log.Debug("lookup", "kiosk", id, "outcome", outcome, "took", took)
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hubserver: %w", err)
+	}
+	if cfg.HTTP != "" {
+		if err := h.startHTTP(); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+func (h *Hub) startNATS() error {
+	host, port, err := splitHostPort(h.cfg.NATSListen)
+	if err != nil {
+		return fmt.Errorf("hubserver: --nats-listen: %w", err)
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	opts := &server.Options{
+		ServerName:         "kioskhub",
+		Host:               host,
+		Port:               port,
+		JetStream:          true,
+		StoreDir:           filepath.Join(h.cfg.Data, "nats"),
+		JetStreamMaxMemory: h.cfg.JetStreamMaxMemory,
+		JetStreamMaxStore:  h.cfg.JetStreamMaxStore,
+		NoSigs:             true, // signals belong to main
+		NoLog:              true,
+		MaxPayload:         1 << 20,
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return fmt.Errorf("hubserver: nats server: %w", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		return fmt.Errorf("hubserver: nats server on %s not ready within 10s (port in use?)", h.cfg.NATSListen)
+	}
+	h.ns = ns
+	addr := ns.Addr().(*net.TCPAddr)
+	h.url = "nats://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+	h.log.Info("nats server ready", "url", h.url, "jetstream_store", opts.StoreDir)
+	return nil
+}
+
+func (h *Hub) startHTTP() error {
+	ln, err := net.Listen("tcp", h.cfg.HTTP)
+	if err != nil {
+		return fmt.Errorf("hubserver: --http: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if !h.nc.IsConnected() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, `{"ok":false,"reason":"nats disconnected"}`)
+			return
+		}
+		fmt.Fprintln(w, `{"ok":true}`)
+	})
+	h.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go h.http.Serve(ln)
+	return nil
+}
+
+func splitHostPort(s string) (string, int, error) {
+	host, ps, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.Atoi(ps)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("bad port %q", ps)
+	}
+	return host, port, nil
+}
+
+// StopGateway stops answering lookups while NATS keeps running (tests, and
+// an operator's way to take the backend out of service).
+func (h *Hub) StopGateway() error {
+	if h.svc == nil {
+		return nil
+	}
+	err := h.svc.Stop()
+	h.svc = nil
+	return err
+}
+
+// NATSURL is the URL clients use to reach the hub's NATS.
+func (h *Hub) NATSURL() string { return h.url }
+
+// Server returns the embedded NATS server, or nil with an external one.
+func (h *Hub) Server() *server.Server { return h.ns }
+
+// Close stops the hub: first the service (no new lookups), then the
+// connection, the embedded server and the store.
+func (h *Hub) Close() error {
+	var errs []error
+	if h.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		errs = append(errs, h.http.Shutdown(ctx))
+		cancel()
+	}
+	if h.svc != nil {
+		errs = append(errs, h.svc.Stop())
+	}
+	if h.nc != nil {
+		h.nc.Close()
+	}
+	if h.ns != nil {
+		h.ns.Shutdown()
+		h.ns.WaitForShutdown()
+	}
+	if h.src != nil {
+		errs = append(errs, h.src.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Run starts the hub and serves until ctx is done.
+func Run(ctx context.Context, cfg Config) error {
+	h, err := Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	h.log.Info("kioskhub running", "version", kiosk.Version, "nats", h.url)
+	<-ctx.Done()
+	h.log.Info("kioskhub stopping")
+	if err := h.Close(); err != nil {
+		return fmt.Errorf("hubserver: close: %w", err)
+	}
+	return ctx.Err()
+}
+
+// SamplePlates opens (generating if needed) the sample store in dir and
+// returns n sample vehicles spread over the categories.
+func SamplePlates(ctx context.Context, cfg Config, n int) ([]sample.Sample, error) {
+	if cfg.TZ == nil {
+		cfg.TZ, _ = kiosk.LoadTZ("")
+	}
+	src, err := sample.Open(ctx, sample.Config{
+		Path: filepath.Join(cfg.Data, "sample.db"),
+		Seed: cfg.SampleSeed, Size: cfg.SampleSize, TZ: cfg.TZ, Now: cfg.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hubserver: sample source: %w", err)
+	}
+	defer src.Close()
+	return src.Plates(ctx, n)
+}
