@@ -36,7 +36,7 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 // env is a hub with embedded NATS and the sample source, and an agent
 // connected to it over loopback TCP, in this test process.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	clk      *clock
 	hubCfg   hubserver.Config
 	hub      *hubserver.Hub
@@ -48,7 +48,7 @@ type env struct {
 
 type envOpt func(*hubserver.Config, *agent.Config)
 
-func newEnv(t *testing.T, opts ...envOpt) *env {
+func newEnv(t testing.TB, opts ...envOpt) *env {
 	t.Helper()
 	wib, _ := time.LoadLocation("Asia/Jakarta")
 	e := &env{t: t, clk: &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, wib)}}
@@ -197,7 +197,7 @@ func errCode(m map[string]any) string {
 
 func TestLookupMissThenHit(t *testing.T) {
 	e := newEnv(t)
-	v := e.sample(sample.CategoryLate)
+	v := e.sample(sample.Late)
 	typed := strings.ToLower(strings.ReplaceAll(v.Plate, " ", ""))
 
 	code, m := e.lookup(typed, strings.ToLower(v.Rangka5))
@@ -232,7 +232,7 @@ func TestLookupMissThenHit(t *testing.T) {
 
 func TestCacheHoldsNoPlateOrRangka(t *testing.T) {
 	e := newEnv(t)
-	v := e.sample(sample.CategoryPaid)
+	v := e.sample(sample.Paid)
 	if code, m := e.lookup(v.Plate, v.Rangka5); code != 200 {
 		t.Fatalf("lookup = %d %v", code, m)
 	}
@@ -271,7 +271,7 @@ func (e *env) waitCached(n int) {
 
 // writeNewerStore makes file a kiosk store of a schema newer than this
 // build knows.
-func writeNewerStore(t *testing.T, file string) {
+func writeNewerStore(t testing.TB, file string) {
 	t.Helper()
 	s, err := outbox.Open(t.Context(), file)
 	if err != nil {
@@ -290,7 +290,7 @@ func writeNewerStore(t *testing.T, file string) {
 
 // testLogger logs to t.Log until the test's cleanups are done; the NATS
 // client may still report a closed connection after that.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	w := &testWriter{t: t}
 	t.Cleanup(w.stop) // registered first: runs last
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -298,7 +298,7 @@ func testLogger(t *testing.T) *slog.Logger {
 
 type testWriter struct {
 	mu   sync.Mutex
-	t    *testing.T
+	t    testing.TB
 	done bool
 }
 
@@ -315,7 +315,7 @@ func (w *testWriter) Write(b []byte) (int, error) {
 
 func TestHubStoppedServesCacheThenStale(t *testing.T) {
 	e := newEnv(t)
-	v := e.sample(sample.CategoryLateOverYear)
+	v := e.sample(sample.LateOverYear)
 	if code, m := e.lookup(v.Plate, v.Rangka5); code != 200 || m["source"] != "live" {
 		t.Fatalf("lookup = %d %v", code, m)
 	}
@@ -354,7 +354,7 @@ func TestNeverSeenPlateHubStoppedFailsFast(t *testing.T) {
 	e := newEnv(t)
 	e.stopHub()
 	e.waitBus(false)
-	v := e.sample(sample.CategoryPaid)
+	v := e.sample(sample.Paid)
 	// The client gives up after one second: the agent must not wait for its
 	// 3 s lookup timeout while it knows the hub is unreachable.
 	code, m, _ := e.post("/api/lookup", map[string]string{"plate": v.Plate, "rangka5": v.Rangka5}, time.Second)
@@ -371,7 +371,7 @@ func TestGatewayGoneFailsFast(t *testing.T) {
 	// once and the agent answers without waiting for its timeout.
 	e := newEnv(t, func(h *hubserver.Config, a *agent.Config) { a.LookupTimeout = 30 * time.Second })
 	e.hub.StopGateway()
-	v := e.sample(sample.CategoryPaid)
+	v := e.sample(sample.Paid)
 	code, m, _ := e.post("/api/lookup", map[string]string{"plate": v.Plate, "rangka5": v.Rangka5}, time.Second)
 	if code != 503 || errCode(m) != "source_unavailable" {
 		t.Errorf("lookup without gateway = %d %v; want 503 source_unavailable", code, m)
@@ -380,7 +380,7 @@ func TestGatewayGoneFailsFast(t *testing.T) {
 
 func TestRangka5(t *testing.T) {
 	e := newEnv(t)
-	v := e.sample(sample.CategoryPaid)
+	v := e.sample(sample.Paid)
 	wrong := "00000"
 	if v.Rangka5 == wrong {
 		wrong = "11111"
@@ -413,7 +413,7 @@ func TestRangka5NotRequired(t *testing.T) {
 	e := newEnv(t, func(h *hubserver.Config, a *agent.Config) {
 		h.RequireRangka5, a.RequireRangka5 = false, false
 	})
-	v := e.sample(sample.CategoryPaid)
+	v := e.sample(sample.Paid)
 	if code, m := e.lookup(v.Plate, ""); code != 200 || m["source"] != "live" {
 		t.Errorf("lookup without rangka5 (not required) = %d %v; want 200 live", code, m)
 	}
@@ -424,7 +424,7 @@ func TestRangka5NotRequired(t *testing.T) {
 
 func TestNotFound(t *testing.T) {
 	e := newEnv(t)
-	v := e.sample(sample.CategoryNotFound)
+	v := e.sample(sample.NotFound)
 	code, m := e.lookup(v.Plate, "12345")
 	if code != 404 || errCode(m) != "not_found" || m["plate"] != v.Plate {
 		t.Errorf("lookup(unknown) = %d %v; want 404 not_found with plate %q", code, m, v.Plate)
@@ -545,7 +545,7 @@ func TestNewerStoreLeftUntouched(t *testing.T) {
 	if store["ok"] != false || !strings.Contains(fmt.Sprint(store["detail"]), "newer version") {
 		t.Errorf("status.store = %v; want ok false with a detail", store)
 	}
-	v := e.sample(sample.CategoryPaid)
+	v := e.sample(sample.Paid)
 	if code, m := e.lookup(v.Plate, v.Rangka5); code != 200 {
 		t.Errorf("lookup on the fallback store = %d %v; want 200", code, m)
 	}

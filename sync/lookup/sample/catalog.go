@@ -165,6 +165,9 @@ func fillDefaults(m *model) {
 			m.class = pkb.ClassC1
 		}
 		m.jenis = "SEPEDA MOTOR"
+		if m.gov == 0 {
+			m.gov = 3 // a few dinas motorcycles
+		}
 	}
 	if m.class == "" {
 		m.class = pkb.ClassDP

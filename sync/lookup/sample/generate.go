@@ -183,7 +183,7 @@ func (g *generator) vehicle(i int, v *vehicle) {
 	b := bucket(g.weightedIndex(bucketCum))
 	cw := colours[k]
 	warna := cw[g.pickColour(cw)].s
-	rangka5 := g.rangka5()
+	serial := g.serial()
 
 	// Dates (these move with ref).
 	d := g.dueDate(b)
@@ -223,6 +223,10 @@ func (g *generator) vehicle(i int, v *vehicle) {
 	if black := g.n(10) < 9; tnkb == "PUTIH" && black && s.AddYears(-5).Before(blackPlatesUntil) {
 		tnkb = "HITAM" // plate last issued before June 2022
 	}
+	// Only the last five characters of the chassis number are kept.
+	chassis := vin(m, tahun, serial)
+	rangka5 := chassis[len(chassis)-5:]
+
 	class := m.class
 	if tnkb == "KUNING" && m.publicClass != "" {
 		class = m.publicClass
@@ -309,27 +313,58 @@ func (g *generator) dueDate(b bucket) pkb.Date {
 // vinChars are the characters of a VIN (ISO 3779: no I, O, Q).
 const vinChars = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ"
 
-// rangka5 draws the serial part of a chassis number and returns its last
-// five characters: mostly digits, about 5% with one letter. Only these five
-// are kept; the rest of the VIN (WMI, VDS, year, plant) carries no secret.
-func (g *generator) rangka5() string {
-	var b [5]byte
+// serial draws the production serial, the last six characters of a
+// chassis number: digits, and in about 5% of vehicles one letter among the
+// last five.
+func (g *generator) serial() [6]byte {
+	var b [6]byte
 	for i := range b {
 		b[i] = byte('0' + g.n(10))
 	}
+	pos, letter := g.n(5), g.n(len(vinChars)-10)
 	if g.n(100) < 5 {
-		b[g.n(5)] = vinChars[10+g.n(len(vinChars)-10)]
-	} else {
-		g.u()
-		g.u()
+		b[1+pos] = vinChars[10+letter]
 	}
-	return string(b[:])
+	return b
 }
 
-// vin returns a plausible full chassis number of a model of year tahun
-// ending in rangka5, for documentation and tests: the store never holds it.
-func vin(m *model, tahun int, rangka5 string) string {
-	return m.wmi + m.vds + "0" + string(yearCode(tahun)) + "A0" + rangka5
+// vin builds a plausible 17-character chassis number: WMI and VDS of the
+// model, the ISO 3779 check digit, the model-year code, a plant code and
+// the serial.
+func vin(m *model, tahun int, serial [6]byte) string {
+	b := []byte(m.wmi + m.vds + "0")
+	b = append(b, yearCode(tahun), 'A')
+	b = append(b, serial[:]...)
+	b[8] = checkDigit(b)
+	return string(b)
+}
+
+// checkDigit is the ISO 3779 (North American) check digit of a VIN.
+func checkDigit(v []byte) byte {
+	weights := [17]int{8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2}
+	sum := 0
+	for i, c := range v {
+		sum += translit(c) * weights[i]
+	}
+	if r := sum % 11; r != 10 {
+		return byte('0' + r)
+	}
+	return 'X'
+}
+
+// translit is the ISO 3779 value of a VIN character.
+func translit(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'A' && c <= 'H':
+		return int(c-'A') + 1
+	case c >= 'J' && c <= 'R':
+		return int(c-'J') + 1
+	case c >= 'S' && c <= 'Z':
+		return int(c-'S') + 2
+	}
+	return 0
 }
 
 // yearCode is the model-year character of a VIN (position 10).
@@ -408,16 +443,16 @@ func isTestSeries(s string) bool {
 }
 
 // pokok is the yearly PKB principal NJKB × bobot × tarif, with the NJKB
-// depreciated 6% a year down to half its new value and a tarif of 1.2% (the
+// depreciated 6% a year down to 55% of its new value and a tarif of 1.2% (the
 // HKPD cap for a first vehicle; Sumbar's own rates are unconfirmed), rounded
 // to whole hundreds. Integer arithmetic keeps it identical on every
 // platform (a float expression may be fused differently).
 func pokok(njkb, bobot int64, age int) int64 {
 	dep := int64(1000)
-	for i := 0; i < age && dep > 500; i++ {
+	for i := 0; i < age && dep > 550; i++ {
 		dep = dep * 94 / 100
 	}
-	dep = max(dep, 500)
+	dep = max(dep, 550)
 	x := njkb * dep * bobot * 12 / 1_000_000_000
 	return (x + 50) / 100 * 100
 }
@@ -426,7 +461,7 @@ func pokok(njkb, bobot int64, age int) int64 {
 // (domain/pkb.md 2.4 step 1).
 func periodsAt(d, p pkb.Date) int {
 	n := 1
-	for d.AddYears(n).Compare(p) <= 0 {
+	for !d.AddYears(n).After(p) {
 		n++
 	}
 	return n

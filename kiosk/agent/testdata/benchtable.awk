@@ -1,0 +1,19 @@
+# Turns `go test -bench` output of `make bench` into a table.
+/^Benchmark/ {
+	name = $1; sub(/-[0-9]+$/, "", name)
+	for (i = 3; i < NF; i += 2) v[name, $(i+1)] = $i
+	names[++n] = name
+}
+END {
+	printf "%-34s %12s %12s %12s  %s\n", "benchmark", "p50", "p99", "mean", "target"
+	for (k = 1; k <= n; k++) {
+		name = names[k]
+		if (name == "BenchmarkLookupCacheHit") {
+			printf "%-34s %9.0f µs %9.0f µs %9.0f µs  p99 <= 1 ms\n", "POST /api/lookup, cache hit", v[name, "p50-µs"], v[name, "p99-µs"], v[name, "ns/op"] / 1e3
+		} else if (name == "BenchmarkLookupGateway") {
+			printf "%-34s %9.0f µs %9.0f µs %9.0f µs  p99 <= 2 ms\n", "POST /api/lookup, via gateway", v[name, "p50-µs"], v[name, "p99-µs"], v[name, "ns/op"] / 1e3
+		} else if (name == "BenchmarkGenerate100k") {
+			printf "%-34s %12s %12s %10.2f s   once per hub data dir\n", "sample store build, 100,000 vehicles", "", "", v[name, "ns/op"] / 1e9
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package kiosk_test
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/sumbar-samsat/pkbkiosk"
+
+// layers lists every package of the module with the module packages it may
+// import directly, and the third-party modules it may import. The graph
+// points one way: cmd -> compose (agent, hubserver) -> feature -> base
+// (STYLE.md rule 12). A new package must be added here, which is the moment
+// to decide where it belongs.
+var layers = map[string]struct {
+	internal []string
+	external []string
+}{
+	// base: standard library only (kiosk/plate knows the contract's error type)
+	"kiosk":                    {},
+	"kiosk/plate":              {internal: []string{"kiosk"}},
+	"kiosk/pkb":                {},
+	"sync/outbox":              {external: []string{"github.com/mattn/go-sqlite3"}},
+	"ui/webview":               {external: []string{"github.com/webview/webview_go"}},
+	"ui":                       {internal: []string{"kiosk"}},
+	"sync/natsbus":             {internal: []string{"kiosk"}, external: []string{"github.com/nats-io/nats.go"}},
+	"sync/natsbus/natsbustest": {external: []string{"github.com/nats-io/nats-server/v2", "github.com/nats-io/nats.go"}},
+	// feature
+	"sync/lookup": {internal: []string{"kiosk", "kiosk/pkb", "kiosk/plate"}, external: []string{"github.com/nats-io/nats.go"}},
+	"sync/lookup/sample": {
+		internal: []string{"kiosk", "kiosk/pkb", "kiosk/plate", "sync/lookup"},
+		external: []string{"github.com/mattn/go-sqlite3"},
+	},
+	// compose
+	"kiosk/agent": {
+		internal: []string{"kiosk", "kiosk/pkb", "kiosk/plate", "sync/outbox", "sync/natsbus", "ui"},
+		external: []string{"github.com/nats-io/nats.go"},
+	},
+	"kiosk/hubserver": {
+		internal: []string{"kiosk", "kiosk/pkb", "sync/lookup", "sync/lookup/sample"},
+		external: []string{"github.com/nats-io/nats-server/v2", "github.com/nats-io/nats.go"},
+	},
+	// cmd
+	"kiosk/cmd/kioskd":    {internal: []string{"kiosk", "kiosk/agent"}},
+	"kiosk/cmd/kioskhub":  {internal: []string{"kiosk", "kiosk/hubserver"}},
+	"kiosk/cmd/kioskui":   {internal: []string{"ui/webview"}},
+	"kiosk/cmd/kioskdemo": {},
+}
+
+type pkg struct {
+	ImportPath string
+	Name       string
+	Doc        string
+	Imports    []string
+	Standard   bool
+}
+
+func listPackages(t *testing.T) []pkg {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-json", "./...")
+	cmd.Dir = ".."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var ps []pkg
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+func TestImportDirection(t *testing.T) {
+	ps := listPackages(t)
+	if len(ps) < len(layers) {
+		t.Fatalf("go list found %d packages, the table has %d", len(ps), len(layers))
+	}
+	seen := map[string]bool{}
+	for _, p := range ps {
+		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
+		seen[rel] = true
+		rule, ok := layers[rel]
+		if !ok {
+			t.Errorf("package %s is not in the layer table of kiosk/deps_test.go: add it where it belongs", rel)
+			continue
+		}
+		for _, imp := range p.Imports {
+			switch {
+			case strings.HasPrefix(imp, module+"/") || imp == module:
+				dep := strings.TrimPrefix(strings.TrimPrefix(imp, module), "/")
+				if !slices.Contains(rule.internal, dep) {
+					t.Errorf("%s imports %s, against the import direction (allowed: %v)", rel, dep, rule.internal)
+				}
+			case isStd(imp):
+			default:
+				if !slices.ContainsFunc(rule.external, func(m string) bool { return imp == m || strings.HasPrefix(imp, m+"/") }) {
+					t.Errorf("%s imports third-party %s (allowed: %v)", rel, imp, rule.external)
+				}
+			}
+		}
+	}
+	for rel := range layers {
+		if !seen[rel] {
+			t.Errorf("layer table names %s, which does not exist any more", rel)
+		}
+	}
+}
+
+func TestEveryPackageHasDoc(t *testing.T) {
+	for _, p := range listPackages(t) {
+		if strings.TrimSpace(p.Doc) == "" {
+			t.Errorf("package %s has no doc comment", p.ImportPath)
+		}
+	}
+}
+
+// isStd reports whether an import path is in the standard library (no dot
+// in the first element), cgo's "C" included.
+func isStd(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
+}
