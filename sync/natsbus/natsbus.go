@@ -59,7 +59,10 @@ func Connect(cfg ClientConfig) (*nats.Conn, error) {
 			log.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())
 		}),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			log.Warn("nats disconnected", "err", err)
+			if err == nil {
+				return // our own Close: nothing to report
+			}
+			log.Warn("nats disconnected; reconnecting", "err", err)
 		}),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			log.Warn("nats error", "err", err)

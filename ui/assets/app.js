@@ -346,7 +346,7 @@
     if (res && res.status === 200 && res.data && res.data.result) {
       state.answer = res.data;
       renderResult();
-      $('result').scrollIntoView({ block: 'start' });
+      $('result').scrollIntoView({ block: 'nearest' });
       return;
     }
     let err;
@@ -396,6 +396,7 @@
     document.body.classList.toggle('has-result', !!a);
     if (!a) return;
     const r = a.result || {};
+    box.setAttribute('aria-label', t('result.title'));
     box.append(resultHeader(a, r));
     for (const n of resultNotices(a, r)) box.append(n);
     box.append(vehicleList(r), itemsTable(r), totalBox(r), resultFooter(r));
@@ -403,12 +404,9 @@
 
   function resultHeader(a, r) {
     const head = el('div', 'result-head');
-    head.append(el('h2', 'result-title', t('result.title')));
-    if (r.sumber === 'DEMO') head.append(el('span', 'badge badge-demo', t('result.demo')));
     const k = r.kendaraan || {};
-    const nopol = el('div', 'result-nopol');
-    nopol.append(el('span', 'result-label', t('result.nopol')), plateChip(r.nopol || a.plate || '', k.warna_tnkb));
-    head.append(nopol);
+    head.append(el('span', 'result-label', t('result.nopol')), plateChip(r.nopol || a.plate || '', k.warna_tnkb));
+    if (r.sumber === 'DEMO') head.append(el('span', 'badge badge-demo', t('result.demo')));
     return head;
   }
 

@@ -129,7 +129,7 @@ var catalogue = []model{
 	{kind: kindPublic, merk: "ISUZU", tipe: "ELF NLR MICROBUS", jenis: "MICROBUS", class: pkb.ClassEP, publicClass: pkb.ClassEU, bobot: bobotVan, njkb: 400_000_000, from: 2005, weight: 25, yellow: 800, busRange: true, wmi: "MHC", vds: "NLR55"},
 	{kind: kindPublic, merk: "MITSUBISHI", tipe: "COLT DIESEL BUS", jenis: "BUS", class: pkb.ClassEP, publicClass: pkb.ClassEU, bobot: bobotBus, njkb: 550_000_000, from: 2005, weight: 8, yellow: 850, busRange: true, wmi: "MHM", vds: "FE84B"},
 	{kind: kindPublic, merk: "HINO", tipe: "RK8 R260", jenis: "BUS", class: pkb.ClassEP, publicClass: pkb.ClassEU, bobot: bobotBus, njkb: 1_300_000_000, from: 2005, weight: 8, yellow: 850, busRange: true, wmi: "MJE", vds: "RK8JS"},
-	{kind: kindPublic, merk: "MERCEDES-BENZ", tipe: "OH 1526", jenis: "BUS", class: pkb.ClassEP, publicClass: pkb.ClassEU, bobot: bobotBus, njkb: 1_500_000_000, from: 2005, weight: 4, yellow: 850, busRange: true, wmi: "MHL", vds: "OH152"},
+	{kind: kindPublic, merk: "MERCEDES-BENZ", tipe: "OH 1526", jenis: "BUS", class: pkb.ClassEP, publicClass: pkb.ClassEU, bobot: bobotBus, njkb: 1_500_000_000, from: 2005, weight: 4, yellow: 850, busRange: true, wmi: "MHL", vds: "A6342"},
 }
 
 // governorCar is the vehicle of BA 1 (governor style: number 1, no

@@ -4,50 +4,40 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
-
-	"github.com/sumbar-samsat/pkbkiosk/kiosk/pkb"
+	"bytes"
 )
 
 func TestExplore(t *testing.T) {
 	if os.Getenv("EXPLORE") == "" {
 		t.Skip()
 	}
-	ref := pkb.NewDate(2026, 11, 23)
-	path := filepath.Join(t.TempDir(), "s.db")
-	now := func() time.Time { return time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) }
-	s, err := Open(t.Context(), Config{Path: path, Size: 100000, Ref: ref, Now: now})
-	if err != nil {
+	t0 := time.Now()
+	vs := generate(1, 100000, testRef)
+	t1 := time.Now()
+	slices.SortFunc(vs, func(a, b vehicle) int { return strings.Compare(a.Nopol, b.Nopol) })
+	t2 := time.Now()
+	dir := t.TempDir()
+	p := params{Version: generatorVersion, Seed: 1, Size: 100000, Ref: testRef}
+	if err := write(t.Context(), filepath.Join(dir, "a.db"), p, vs); err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	fi, _ := os.Stat(path)
-	fmt.Println(s.Stats(), fi.Size())
-	vs := generate(1, 100000, ref)
-	cats := map[Category]int{}
-	kinds := map[kind]int{}
-	tnkb := map[string]int{}
-	mn, mx := map[kind]int64{}, map[kind]int64{}
-	for i := range vs {
-		v := &vs[i]
-		c, ok := categorize(v, ref, pkb.DefaultRules())
-		if !ok {
-			c = "none"
-		}
-		cats[c]++
-		k := modelOf(v.Merk, v.Tipe).kind
-		kinds[k]++
-		tnkb[v.WarnaTNKB]++
-		if mn[k] == 0 || v.Pokok < mn[k] {
-			mn[k] = v.Pokok
-		}
-		mx[k] = max(mx[k], v.Pokok)
-		if i < 15 {
-			fmt.Printf("%+v\n", *v)
-		}
+	t3 := time.Now()
+	fmt.Println("gen", t1.Sub(t0), "sort", t2.Sub(t1), "write", t3.Sub(t2))
+	build(t.Context(), filepath.Join(dir, "b.db"), p)
+	a, _ := os.ReadFile(filepath.Join(dir, "a.db"))
+	b, _ := os.ReadFile(filepath.Join(dir, "b.db"))
+	fmt.Println("identical bytes", bytes.Equal(a, b))
+	t4 := time.Now()
+	s, err := Open(t.Context(), Config{Path: filepath.Join(dir, "b.db"), Size: 100000, Ref: testRef, Now: testNow})
+	fmt.Println("reopen", time.Since(t4), err, s.Stats())
+	t5 := time.Now()
+	ps, err := s.Plates(t.Context(), 20)
+	fmt.Println("plates", time.Since(t5), err)
+	for _, p := range ps {
+		fmt.Println(p)
 	}
-	fmt.Println(cats, kinds, tnkb, mn, mx)
-	ps, err := s.Plates(t.Context(), 12)
-	fmt.Println(ps, err)
 }

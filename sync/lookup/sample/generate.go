@@ -83,10 +83,10 @@ type generator struct {
 	ref  pkb.Date
 
 	// Windows of the due date D, fixed by ref.
-	floor         pkb.Date // earliest D: earliestDue, and no more than maxPeriods owed at ref+horizonYears
-	paidLo, last  pkb.Date // ref+1 day, ref+11 months
+	floor             pkb.Date // earliest D: earliestDue, and no more than maxPeriods owed at ref+horizonYears
+	paidLo, last      pkb.Date // ref+1 day, ref+11 months
 	lateLo, yesterday pkb.Date
-	overHi        pkb.Date // ref − 1 year
+	overHi            pkb.Date // ref − 1 year
 
 	pcg  *rand.PCG
 	seen map[string]struct{}
