@@ -252,6 +252,10 @@
   // ---- Plate preview --------------------------------------------------
 
   function onPlateInput() {
+    if (state.message) {
+      state.message = null; // it was about the plate as it was
+      renderMessage();
+    }
     clearTimeout(state.previewTimer);
     state.previewTimer = setTimeout(runPreview, PREVIEW_DEBOUNCE_MS);
   }
@@ -281,9 +285,12 @@
       return;
     }
     if (p.error) {
+      // After a failed lookup the message box already says it.
+      const shown = state.message && state.message.code === p.error.code && state.message.reason === p.error.reason;
       box.dataset.kind = 'invalid';
-      box.append(el('span', 'preview-text', errorText(p.error)));
+      if (!shown) box.append(el('span', 'preview-text', errorText(p.error)));
       if (p.error.suggestion) box.append(suggestionButton(p.error.suggestion));
+      box.hidden = !box.firstChild;
       return;
     }
     box.dataset.kind = 'ok';
@@ -355,6 +362,7 @@
     else err = { code: 'internal' };
     state.message = err;
     renderMessage();
+    renderPreview();
     focusFor(err);
   }
 

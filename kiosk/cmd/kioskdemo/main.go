@@ -140,15 +140,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout)
 	fmt.Fprintln(stdout, "Press Ctrl-C to stop everything.")
 
-	select {
-	case <-ctx.Done():
-		fmt.Fprintln(stdout, "\nStopping...")
-		return nil
-	case <-hub.done:
-		return fmt.Errorf("kioskhub exited: %v", hub.err)
-	case <-kd.done:
-		return fmt.Errorf("kioskd exited: %v", kd.err)
+	// A child that exits is reported, not fatal: stopping the hub is how one
+	// sees the kiosk answer from its cache.
+	hubDone, kdDone := hub.done, kd.done
+	for hubDone != nil || kdDone != nil {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(stdout, "\nStopping...")
+			return nil
+		case <-hubDone:
+			hubDone = nil
+			fmt.Fprintf(stdout, "kioskhub exited (%v): the kiosk keeps answering from its cache. Ctrl-C to stop.\n", hub.err)
+		case <-kdDone:
+			kdDone = nil
+			fmt.Fprintf(stdout, "kioskd exited (%v). Ctrl-C to stop.\n", kd.err)
+		}
 	}
+	return errors.New("every process of the demo has exited")
 }
 
 func start(ctx context.Context, name, path string, stderr io.Writer, args ...string) (*child, error) {

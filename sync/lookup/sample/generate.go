@@ -92,8 +92,8 @@ type generator struct {
 	seen map[string]struct{}
 }
 
-func newGenerator(seed int64, ref pkb.Date) *generator {
-	g := &generator{seed: uint64(seed), ref: ref, pcg: rand.NewPCG(0, 0), seen: map[string]struct{}{}}
+func newGenerator(seed int64, ref pkb.Date, size int) *generator {
+	g := &generator{seed: uint64(seed), ref: ref, pcg: rand.NewPCG(0, 0), seen: make(map[string]struct{}, size)}
 	g.floor = laterOf(earliestDue, ref.AddYears(horizonYears-maxPeriods).AddDays(1))
 	g.paidLo = ref.AddDays(1)
 	g.last = addMonths(ref, 11)
@@ -105,7 +105,7 @@ func newGenerator(seed int64, ref pkb.Date) *generator {
 
 // generate returns size vehicles in generation order (not sorted).
 func generate(seed int64, size int, ref pkb.Date) []vehicle {
-	g := newGenerator(seed, ref)
+	g := newGenerator(seed, ref, size)
 	vs := make([]vehicle, size)
 	for i := range vs {
 		g.vehicle(i, &vs[i])
@@ -178,8 +178,7 @@ func (g *generator) vehicle(i int, v *vehicle) {
 		grp := &byKind[k]
 		m = grp.models[g.weightedIndex(grp.cum)]
 	}
-	gov := g.n(1000) < m.gov
-	yellow := !gov && g.n(1000) < m.yellow
+	gov, yellow := g.n(1000) < m.gov, g.n(1000) < m.yellow
 	b := bucket(g.weightedIndex(bucketCum))
 	cw := colours[k]
 	warna := cw[g.pickColour(cw)].s
@@ -214,7 +213,7 @@ func (g *generator) vehicle(i int, v *vehicle) {
 	tahun := max(yLo, min(d.Year-a, yHi))
 
 	tnkb := "PUTIH"
-	switch {
+	switch { // government first: a red plate is never also yellow
 	case gov:
 		tnkb = "MERAH"
 	case yellow:

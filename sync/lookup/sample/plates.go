@@ -24,8 +24,8 @@ const (
 	NotFound     Category = "not_found"      // a valid BA plate absent from the store
 )
 
-// Categories lists every category in Plates order.
-var Categories = []Category{Paid, Late, LateOverYear, Blocked, RenewalDue, NotFound}
+// categoryOrder is the order Plates cycles through the categories.
+var categoryOrder = [...]Category{Paid, Late, LateOverYear, Blocked, RenewalDue, NotFound}
 
 // Sample is one line of `kioskhub sample plates`.
 type Sample struct {
@@ -59,30 +59,31 @@ func categorize(v *vehicle, p pkb.Date, r pkb.Rules) (c Category, ok bool) {
 }
 
 // Plates returns n sample vehicles spread evenly over the categories, in
-// the order of Categories, round-robin, categorised as of today. A
-// category with no vehicle today (late_over_year needs a reference day
-// after 2026-01-05) is skipped and the others fill its places; a small
-// store may give fewer than n. The result is deterministic for the same
-// store and day: vehicles are visited in a fixed pseudo-random order of
-// the store (so the samples are not all neighbours in plate order), and
-// the not_found plates come from a fixed stream and are checked absent.
+// the order above (paid, late, late_over_year, blocked, renewal_due,
+// not_found), round-robin, categorised as of today. A category with no
+// vehicle today is skipped and the others fill its places (late_over_year
+// exists only from 2026-01-05, since no due date precedes 2025-01-05);
+// a store too small for n gives fewer. The result is deterministic for the
+// same store and day: vehicles are visited in a fixed pseudo-random order
+// (so the samples are not all neighbours in plate order), and the
+// not_found plates come from a fixed stream and are checked absent.
 func (s *Source) Plates(ctx context.Context, n int) ([]Sample, error) {
 	if n <= 0 {
 		return nil, nil
 	}
 	today := s.today()
-	found := s.stats.Vehicles
-	perCat := (n + len(Categories) - 1) / len(Categories)
+	count := s.stats.Vehicles
+	perCat := (n + len(categoryOrder) - 1) / len(categoryOrder)
 	got := map[Category][]Sample{}
 	full := 0 // store categories with perCat samples
-	start, stride := walk(s.seed, found)
-	for i := 0; i < found && full < len(Categories)-1; i++ {
+	start, stride := walk(s.seed, count)
+	for i := 0; i < count && full < len(categoryOrder)-1; i++ {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("sample: plates: %w", err)
 			}
 		}
-		rowid := 1 + (start+i*stride)%found
+		rowid := 1 + (start+i*stride)%count
 		var v vehicle
 		if err := scanVehicle(s.byRow.QueryRowContext(ctx, rowid), &v); err != nil {
 			return nil, fmt.Errorf("sample: plates: %w", err)
@@ -105,7 +106,7 @@ func (s *Source) Plates(ctx context.Context, n int) ([]Sample, error) {
 	out := make([]Sample, 0, n)
 	for len(out) < n {
 		added := false
-		for _, c := range Categories {
+		for _, c := range categoryOrder {
 			if len(out) == n {
 				break
 			}
@@ -146,7 +147,7 @@ func gcd(a, b int) int {
 // absentPlates returns n valid BA motorcycle plates that are not in the
 // store, drawn from a stream of their own.
 func (s *Source) absentPlates(ctx context.Context, n int) ([]Sample, error) {
-	g := newGenerator(s.seed, pkb.Date{})
+	g := newGenerator(s.seed, pkb.Date{}, n)
 	g.pcg.Seed(uint64(s.seed), splitmix(math.MaxUint64))
 	out := make([]Sample, 0, n)
 	for tries := 0; len(out) < n && tries < 100*n; tries++ {

@@ -211,7 +211,7 @@ func TestCategories(t *testing.T) {
 				t.Fatalf("Plates(12) returned %d samples: %v", len(samples), samples)
 			}
 			for i, sm := range samples {
-				if want := Categories[i%len(Categories)]; sm.Category != want {
+				if want := categoryOrder[i%len(categoryOrder)]; sm.Category != want {
 					t.Errorf("sample %d is %s, want %s (round-robin)", i, sm.Category, want)
 				}
 				checkCategory(t, s, sm)
