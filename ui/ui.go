@@ -44,9 +44,9 @@ type Opts struct {
 // bad_request.
 const maxBody = 4 << 10
 
-// ContentSecurityPolicy is sent with every response. It allows no inline
+// contentSecurityPolicy is sent with every response. It allows no inline
 // script or style, so the page keeps all of both in app.js and app.css.
-const ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'"
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'"
 
 // contentTypes of the embedded assets, by extension. Explicit rather than
 // mime.TypeByExtension, whose answer depends on the machine's files.
@@ -150,7 +150,7 @@ func serveFile(f servedFile, cacheControl string) http.Handler {
 func (h *handler) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
-		hd.Set("Content-Security-Policy", ContentSecurityPolicy)
+		hd.Set("Content-Security-Policy", contentSecurityPolicy)
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "no-referrer")
 		if !h.hostAllowed(r.Host) {

@@ -374,6 +374,7 @@ func (a *Agent) Close() error {
 // Stats are figures of the agent's store, for diagnostics.
 type Stats struct {
 	CachedResults int
+	UIPid         int // process id of the running kioskui, 0 when none
 }
 
 // Stats returns figures of the agent's store.
@@ -382,7 +383,7 @@ func (a *Agent) Stats(ctx context.Context) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	return Stats{CachedResults: n}, nil
+	return Stats{CachedResults: n, UIPid: int(a.ui.pid.Load())}, nil
 }
 
 // cacheWriter stores looked-up results off the response path.

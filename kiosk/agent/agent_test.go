@@ -216,6 +216,8 @@ func TestLookupMissThenHit(t *testing.T) {
 		t.Errorf("dihitung_pada = %s, want the hub's clock in WIB", got)
 	}
 
+	// The cache is written after the reply, off the response path.
+	e.waitCached(1)
 	e.clk.Add(90 * time.Second)
 	code, m2 := e.lookup(v.Plate, v.Rangka5)
 	if code != 200 || m2["source"] != "cache" || m2["age_s"] != 90.0 || m2["stale"] != false {

@@ -17,6 +17,7 @@ import (
 type uiSupervisor struct {
 	a       *Agent
 	isUp    atomic.Bool
+	pid     atomic.Int64  // of the running kioskui, 0 when none
 	minWait time.Duration // first restart delay
 	maxWait time.Duration // restart delay cap
 	healthy time.Duration // a run this long resets the delay
@@ -92,7 +93,8 @@ func (s *uiSupervisor) runOnce(ctx context.Context, bin string, args []string) e
 		return err
 	}
 	s.isUp.Store(true)
-	defer s.isUp.Store(false)
+	s.pid.Store(int64(cmd.Process.Pid))
+	defer func() { s.isUp.Store(false); s.pid.Store(0) }()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {

@@ -16,6 +16,12 @@
 // due. A vehicle's identity (plate, rangka5, make, model) depends on Seed
 // and its number only, not on Ref, so a store regenerated on another day
 // keeps its plates and rangka5 and only the dates move.
+//
+// With a zero Config.Ref the store is generated once, with today as Ref,
+// and reused on later days, so a vehicle's due dates stay put and its fines
+// grow day by day like a real one's. Only a store older than MaxRefAge is
+// generated anew, because by then too few vehicles would still be paid up
+// for the demo's categories.
 package sample
 
 import (
@@ -118,12 +124,14 @@ func Open(ctx context.Context, cfg Config) (*Source, error) {
 		return nil, fmt.Errorf("sample: %w", err)
 	}
 	ref := cfg.Ref
+	var reuseSince pkb.Date
 	if ref.IsZero() {
 		ref = s.today()
+		reuseSince = ref.AddDays(-MaxRefAge)
 	} else if ref.String() != pkb.NewDate(ref.Year, ref.Month, ref.Day).String() {
 		return nil, fmt.Errorf("sample: ref %04d-%02d-%02d is not a calendar date", ref.Year, int(ref.Month), ref.Day)
 	}
-	p := params{Version: generatorVersion, Seed: s.seed, Size: size, Ref: ref}
+	p := params{Version: generatorVersion, Seed: s.seed, Size: size, Ref: ref, reuseSince: reuseSince}
 
 	db, n, err := openStore(ctx, cfg.Path, p)
 	if errors.Is(err, errStale) {

@@ -141,6 +141,14 @@ func TestReuse(t *testing.T) {
 	other = cfg
 	other.Ref = pkb.Date{}
 	check(other, false)
+	// ... and so do later days, up to MaxRefAge: the due dates stay put.
+	later := testNow().AddDate(0, 0, MaxRefAge)
+	other.Now = func() time.Time { return later }
+	check(other, false)
+	// Past that, too few vehicles would be paid up: generated anew.
+	muchLater := later.AddDate(0, 0, 1)
+	other.Now = func() time.Time { return muchLater }
+	check(other, true)
 
 	entries, err := os.ReadDir(dir)
 	if err != nil {

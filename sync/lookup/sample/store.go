@@ -61,7 +61,14 @@ type params struct {
 	Seed    int64
 	Size    int
 	Ref     pkb.Date
+	// reuseSince, when set, accepts a stored ref from that day up to Ref
+	// instead of exactly Ref (Config.Ref zero: generate once, reuse).
+	reuseSince pkb.Date
 }
+
+// MaxRefAge is how many days a store generated for a zero Config.Ref is
+// reused before it is generated anew.
+const MaxRefAge = 180
 
 func (p params) meta() map[string]string {
 	return map[string]string{
@@ -153,6 +160,13 @@ func checkStore(ctx context.Context, db *sql.DB, want params) (int, error) {
 		return 0, fmt.Errorf("%w: read meta: %w", errStale, err)
 	}
 	for k, v := range want.meta() {
+		if k == "ref" && !want.reuseSince.IsZero() {
+			d, err := pkb.ParseDate(got[k])
+			if err != nil || d.Before(want.reuseSince) || d.After(want.Ref) {
+				return 0, fmt.Errorf("%w: ref is %q, want %s..%s", errStale, got[k], want.reuseSince, want.Ref)
+			}
+			continue
+		}
 		if got[k] != v {
 			return 0, fmt.Errorf("%w: %s is %q, want %q", errStale, k, got[k], v)
 		}
