@@ -12,17 +12,10 @@ export GOFLAGS := -mod=readonly
 APT_BUILD := gcc g++ pkg-config libgtk-3-dev libusb-1.0-0-dev
 APT_TEST  := xvfb xauth x11-apps socat
 
-# webview_go's cgo line asks for webkit2gtk-4.0. Debian 12 has it; Ubuntu
-# 24.04+ only has 4.1, which the shim in ui/webview/pkgconfig-4.1 serves
-# under the 4.0 name. The Go build cache does not key on pkg-config output,
-# so shim builds also set a CGO_CFLAGS marker, which the cache does key on:
-# objects built against 4.0 are never reused for 4.1 or the other way round.
-WEBKIT := $(shell pkg-config --exists webkit2gtk-4.0 2>/dev/null && echo 4.0 || { pkg-config --exists webkit2gtk-4.1 2>/dev/null && echo 4.1; })
-ifeq ($(WEBKIT),4.1)
-export PKG_CONFIG_PATH := $(CURDIR)/ui/webview/pkgconfig-4.1$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
-export CGO_CFLAGS   := -O2 -g -DKIOSK_WEBKIT_SHIM_41
-export CGO_CXXFLAGS := -O2 -g -DKIOSK_WEBKIT_SHIM_41
-endif
+# webview_go wants webkit2gtk-4.0; where only 4.1 exists the shim in
+# ui/webview/pkgconfig-4.1 stands in (see env.sh there). Every go command
+# that compiles cgo runs behind $(CGO_ENV).
+CGO_ENV := . $(CURDIR)/ui/webview/pkgconfig-4.1/env.sh $(CURDIR)/ui/webview/pkgconfig-4.1 &&
 
 LDFLAGS := -X github.com/sumbar-samsat/pkbkiosk/kiosk.Version=$(VERSION)
 CMDS    := kioskd kioskui kioskhub kioskdemo
@@ -58,7 +51,7 @@ deps: ## install what is missing: Debian packages (apt, as root) and Go modules
 
 build: deps ## build the binaries into .build/bin
 	@mkdir -p $(BIN)
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./kiosk/cmd/,$(CMDS))
+	$(CGO_ENV) $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./kiosk/cmd/,$(CMDS))
 
 run: build ## run the demo: hub, kiosk agent and the kiosk window; Ctrl-C stops all
 	@$(BIN)/kioskdemo --bin $(BIN) --data $(CURDIR)/.demo
@@ -66,14 +59,14 @@ run: build ## run the demo: hub, kiosk agent and the kiosk window; Ctrl-C stops 
 check: deps ## gofmt and go vet
 	@out=$$(gofmt -l kiosk printer sync ui 2>/dev/null); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
+	$(CGO_ENV) $(GO) vet ./...
 
 test: check ## install what is missing, then gofmt, vet and all tests (race detector, under Xvfb)
-	xvfb-run -a $(GO) test -race -timeout 20m ./...
+	$(CGO_ENV) xvfb-run -a $(GO) test -race -timeout 20m ./...
 
 bench: deps ## measure lookup latency and sample generation; prints a table
-	@mkdir -p .build; $(GO) test -run '^$$' -bench 'BenchmarkLookup' -benchtime 2000x ./kiosk/agent > .build/bench.txt 2>&1 || { cat .build/bench.txt; rm -f .build/bench.txt; exit 1; }
-	@$(GO) test -run '^$$' -bench 'BenchmarkGenerate100k' -benchtime 1x ./sync/lookup/sample >> .build/bench.txt 2>&1 || { cat .build/bench.txt; rm -f .build/bench.txt; exit 1; }
+	@mkdir -p .build; $(CGO_ENV) $(GO) test -run '^$$' -bench 'BenchmarkLookup' -benchtime 2000x ./kiosk/agent > .build/bench.txt 2>&1 || { cat .build/bench.txt; rm -f .build/bench.txt; exit 1; }
+	@$(CGO_ENV) $(GO) test -run '^$$' -bench 'BenchmarkGenerate100k' -benchtime 1x ./sync/lookup/sample >> .build/bench.txt 2>&1 || { cat .build/bench.txt; rm -f .build/bench.txt; exit 1; }
 	@echo "cores: $$(nproc)   $$(grep -m1 '^cpu:' .build/bench.txt)"
 	@awk -f kiosk/agent/testdata/benchtable.awk .build/bench.txt
 	@rm -f .build/bench.txt
