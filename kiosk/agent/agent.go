@@ -21,6 +21,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -235,13 +236,18 @@ func (a *Agent) openStore(ctx context.Context) error {
 	case err == nil:
 		a.storeOK = kiosk.StoreStatus{OK: true}
 	case errors.Is(err, outbox.ErrNewerSchema), errors.Is(err, outbox.ErrForeign):
+		why := "was written by a newer version"
+		if errors.Is(err, outbox.ErrForeign) {
+			why = "is not a kiosk database"
+		}
 		fallback := filepath.Join(a.cfg.Data, fmt.Sprintf("kiosk.v%d.db", outbox.SchemaVersion()))
 		a.log.Error("store incompatible: running on a fresh store beside it", "err", err, "fallback", fallback)
 		s, err = outbox.Open(ctx, fallback)
 		if err != nil {
 			return fmt.Errorf("agent: fallback store: %w", err)
 		}
-		a.storeOK = kiosk.StoreStatus{OK: false, Detail: "store.incompatible: " + err2detail(main, fallback)}
+		a.storeOK = kiosk.StoreStatus{OK: false, Detail: fmt.Sprintf("store.incompatible: %s %s and is left untouched; running on %s",
+			filepath.Base(main), why, filepath.Base(fallback))}
 	default:
 		return fmt.Errorf("agent: store: %w", err)
 	}
@@ -251,10 +257,6 @@ func (a *Agent) openStore(ctx context.Context) error {
 		return fmt.Errorf("agent: store: %w", err)
 	}
 	return nil
-}
-
-func err2detail(main, fallback string) string {
-	return filepath.Base(main) + " was written by a newer version and is left untouched; running on " + filepath.Base(fallback)
 }
 
 // loadOrCreateKey returns the cache HMAC secret from file, creating it
@@ -426,7 +428,7 @@ func (a *Agent) heartbeat(ctx context.Context) {
 			if !a.nc.IsConnected() {
 				continue
 			}
-			b, err := jsonMarshal(a.status(ctx))
+			b, err := json.Marshal(a.status(ctx))
 			if err == nil {
 				err = a.nc.Publish(kiosk.HeartbeatSubject(a.cfg.ID), b)
 			}

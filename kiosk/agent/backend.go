@@ -18,8 +18,6 @@ import (
 	"github.com/sumbar-samsat/pkbkiosk/ui"
 )
 
-var jsonMarshal = json.Marshal
-
 // backend is the agent as the screen sees it (ui.Backend).
 type backend struct{ a *Agent }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,9 +26,15 @@ func TestDemoStartsAndStopsEverything(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
+	// With a display (make test runs under xvfb-run) the kiosk window opens
+	// too, and its WebKit helper processes must go on Ctrl-C as well.
+	withUI := os.Getenv("DISPLAY") != ""
+	ui := "off"
+	if withUI {
+		ui = "auto"
+	}
 	cmd := exec.Command(filepath.Join(dir, "kioskdemo"), "--bin", dir, "--data", filepath.Join(dir, "demo"),
-		"--sample-size", "2000", "--ui", "off", "--http", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "DISPLAY=", "WAYLAND_DISPLAY=")
+		"--sample-size", "2000", "--ui", ui, "--http", "127.0.0.1:0")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -98,6 +105,23 @@ wait:
 		t.Fatalf("lookup of %s through the demo = %d %+v; want 200, live, a bill", plate, resp.StatusCode, ans)
 	}
 
+	var tree []int
+	if withUI {
+		// Wait for the window's WebKit processes, then note every process
+		// of the demo: all of them must be gone after Ctrl-C.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			tree = descendants(cmd.Process.Pid)
+			if hasWebKit(tree) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no WebKit process under the demo after 30 s: %v", tree)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+
 	cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case err := <-exited:
@@ -111,6 +135,67 @@ wait:
 	if left := processesUnder(dir); len(left) > 0 {
 		t.Errorf("processes left after Ctrl-C: %v", left)
 	}
+	for _, pid := range tree {
+		if alive(pid) {
+			t.Errorf("process %d (%s) of the demo is still running after Ctrl-C", pid, comm(pid))
+		}
+	}
+}
+
+// descendants returns the pids of all processes below pid.
+func descendants(pid int) []int {
+	children := map[int][]int{}
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range stats {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; comm may hold spaces, so cut at ')'.
+		i := bytes.LastIndexByte(b, ')')
+		f := strings.Fields(string(b[i+1:]))
+		var me, parent int
+		fmt.Sscan(filepath.Base(filepath.Dir(p)), &me)
+		if len(f) > 1 {
+			fmt.Sscan(f[1], &parent)
+		}
+		children[parent] = append(children[parent], me)
+	}
+	var out []int
+	var walk func(int)
+	walk = func(p int) {
+		for _, c := range children[p] {
+			out = append(out, c)
+			walk(c)
+		}
+	}
+	walk(pid)
+	return out
+}
+
+func comm(pid int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return strings.TrimSpace(string(b))
+}
+
+func hasWebKit(pids []int) bool {
+	for _, p := range pids {
+		if strings.HasPrefix(comm(p), "WebKit") {
+			return true
+		}
+	}
+	return false
+}
+
+// alive reports whether pid runs (a zombie has already ended).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	return len(f) > 0 && f[0] != "Z"
 }
 
 // processesUnder lists live processes whose command line mentions dir.
