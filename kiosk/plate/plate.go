@@ -204,7 +204,7 @@ func Parse(input string, r *Rules) (Plate, error) {
 
 	// Step 8. Before step 9, so a test series typed without a region code
 	// is reported as a test plate rather than suggested as a BA plate.
-	if isTestSeries(pl.Series) {
+	if IsTestSeries(pl.Series) {
 		return Plate{}, &Error{Reason: SpecialPlate, Plate: pl}
 	}
 
@@ -239,9 +239,9 @@ func isSpecialPrefix(p string) bool {
 	return p == "CD" || p == "CC" || p == "CH" || p == "RI"
 }
 
-// isTestSeries reports a test-plate series (domain/pkb.md 3.1): 2-3
+// IsTestSeries reports a test-plate series (domain/pkb.md 3.1): 2-3
 // letters, only X and Y. A single X is an ordinary series (Lima Puluh Kota).
-func isTestSeries(s string) bool {
+func IsTestSeries(s string) bool {
 	if len(s) < 2 || len(s) > 3 {
 		return false
 	}

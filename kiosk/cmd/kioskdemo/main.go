@@ -102,7 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	children = append(children, hub)
-	if err := waitTCP(ctx, natsAddr, hub, 60*time.Second); err != nil {
+	if err := waitFor(ctx, hub, 60*time.Second, "listening on "+natsAddr, listening(natsAddr)); err != nil {
 		return err
 	}
 
@@ -113,7 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	children = append(children, kd)
-	if err := waitHTTP(ctx, "http://"+kioskAddr+"/healthz", kd, 30*time.Second); err != nil {
+	if err := waitFor(ctx, kd, 30*time.Second, "healthy", answering("http://"+kioskAddr+"/healthz")); err != nil {
 		return err
 	}
 
@@ -204,11 +204,12 @@ func freeAddr(addr string) (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func waitTCP(ctx context.Context, addr string, c *child, limit time.Duration) error {
+// waitFor polls ready every 100 ms until it reports true, c exits, ctx
+// ends or limit passes; what names the awaited state in errors.
+func waitFor(ctx context.Context, c *child, limit time.Duration, what string, ready func() bool) error {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
-		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			conn.Close()
+		if ready() {
 			return nil
 		}
 		select {
@@ -219,25 +220,27 @@ func waitTCP(ctx context.Context, addr string, c *child, limit time.Duration) er
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("%s not listening on %s after %v", c.name, addr, limit)
+	return fmt.Errorf("%s not %s after %v", c.name, what, limit)
 }
 
-func waitHTTP(ctx context.Context, url string, c *child, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+func listening(addr string) func() bool {
+	return func() bool {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return false
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-c.done:
-			return fmt.Errorf("%s exited during start: %v", c.name, c.err)
-		case <-time.After(100 * time.Millisecond):
-		}
+		conn.Close()
+		return true
 	}
-	return fmt.Errorf("%s not answering %s after %v", c.name, url, limit)
+}
+
+func answering(url string) func() bool {
+	return func() bool {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
 }

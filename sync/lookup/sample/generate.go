@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/pkb"
+	"github.com/sumbar-samsat/pkbkiosk/kiosk/plate"
 )
 
 // generatorVersion is kept in the store's meta table; changing what the
@@ -398,7 +399,7 @@ func (g *generator) plate(m *model, series string) string {
 		if s == "" {
 			s = g.series()
 		}
-		if isTestSeries(s) {
+		if plate.IsTestSeries(s) {
 			continue
 		}
 		p := "BA " + strconv.Itoa(num) + " " + s
@@ -426,19 +427,6 @@ func (g *generator) series() string {
 		b[i] = byte('A' + g.n(26))
 	}
 	return string(b[:n])
-}
-
-// isTestSeries reports a test-plate series (domain/pkb.md 3.1).
-func isTestSeries(s string) bool {
-	if len(s) < 2 || len(s) > 3 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] != 'X' && s[i] != 'Y' {
-			return false
-		}
-	}
-	return true
 }
 
 // pokok is the yearly PKB principal NJKB × bobot × tarif, with the NJKB

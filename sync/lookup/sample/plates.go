@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/pkb"
+	"github.com/sumbar-samsat/pkbkiosk/kiosk/plate"
 )
 
 // Category is what a vehicle's bill looks like on a given day.
@@ -153,7 +154,7 @@ func (s *Source) absentPlates(ctx context.Context, n int) ([]Sample, error) {
 	for tries := 0; len(out) < n && tries < 100*n; tries++ {
 		num, series := 2000+g.n(5000), g.series()
 		p := "BA " + strconv.Itoa(num) + " " + series
-		if _, dup := g.seen[p]; dup || isTestSeries(series) {
+		if _, dup := g.seen[p]; dup || plate.IsTestSeries(series) {
 			continue
 		}
 		var v vehicle
