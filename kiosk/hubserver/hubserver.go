@@ -155,6 +155,14 @@ func (h *Hub) startNATS() error {
 	}
 	if port == 0 {
 		port = server.RANDOM_PORT
+	} else {
+		// nats-server only logs a failed bind and never becomes ready;
+		// trying the address first gives the operator the real reason.
+		ln, err := net.Listen("tcp", h.cfg.NATSListen)
+		if err != nil {
+			return fmt.Errorf("hubserver: --nats-listen: %w", err)
+		}
+		ln.Close()
 	}
 	opts := &server.Options{
 		ServerName:         "kioskhub",
