@@ -68,3 +68,4 @@ func LoadTZ(name string) (*time.Location, error) {
 	}
 	return loc, nil
 }
+

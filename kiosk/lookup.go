@@ -31,6 +31,10 @@ const (
 	CodeRateLimited       = "rate_limited"
 	CodeSourceUnavailable = "source_unavailable"
 	CodeMaintenance       = "maintenance"
+	// Printing (DESIGN 4.8 POST /api/print).
+	CodePrinterUnavailable = "printer_unavailable"
+	CodeNotLookedUp        = "not_looked_up" // plate not looked up in this session
+	CodePrintLimit         = "print_limit"   // too many slips in this session
 	// CodeBadRequest answers a body that is not a lookup request at all.
 	// It is an addition to the contract's list: a malformed request is
 	// neither of the listed failures.

@@ -42,3 +42,63 @@ type LookupAnswer struct {
 	Stale     bool            `json:"stale"`
 	AgeS      int64           `json:"age_s"`
 }
+
+// Screen is what the guided flow needs beyond the lookup API: its
+// settings, the content pages, live events and printing. The agent
+// implements it together with Backend.
+type Screen interface {
+	// UIConfig returns the settings the page runs with.
+	UIConfig() UIConfig
+	// Content returns the help and information pages in lang ("id" or
+	// "en"; other values mean "id").
+	Content(ctx context.Context, lang string) (kiosk.LocalContent, error)
+	// Events delivers screen events until ctx is done, then closes the
+	// channel. The first events describe the current state: one "status"
+	// and one "maintenance" event.
+	Events(ctx context.Context) <-chan Event
+	// Print queues a slip for plate, which must have been looked up in the
+	// current session. Errors: printer_unavailable (409), not_looked_up
+	// (409), print_limit (429).
+	Print(ctx context.Context, plate string) (job string, err *kiosk.Error)
+	// PrintJob returns the state of a print job of the current session;
+	// ok is false for an unknown job (404).
+	PrintJob(ctx context.Context, id string) (job PrintJob, ok bool)
+}
+
+// Event is one server-sent event of GET /api/events: Name is the SSE event
+// name, Data is sent as JSON.
+//
+//	status       kiosk.Status, whenever the snapshot changes in a way the
+//	             screen shows (mode, printer, bus, ui)
+//	maintenance  Maintenance, when maintenance is switched on or off
+//	content      kiosk.ContentBundle version (an int), when new pages arrived
+//	reload       null: reload the page (remote ui-reload command)
+type Event struct {
+	Name string
+	Data any
+}
+
+// Maintenance is the data of a maintenance event.
+type Maintenance struct {
+	On      bool   `json:"on"`
+	Message string `json:"message"` // the office's words, shown as sent
+}
+
+// UIConfig is the body of GET /api/ui/config.
+type UIConfig struct {
+	Kiosk          string `json:"kiosk"`
+	Office         string `json:"office"`
+	IdleS          int    `json:"idle_s"`           // no touch this long: start the countdown (60)
+	CountdownS     int    `json:"countdown_s"`      // visible countdown before the reset (15)
+	PingS          int    `json:"ping_s"`           // POST /api/ui/ping interval (5)
+	ClientTimeoutS int    `json:"client_timeout_s"` // give up on a lookup after this long (8)
+	RequireRangka5 bool   `json:"require_rangka5"`  // show the chassis step
+	Region         string `json:"region"`           // region code shown by default on the keyboard ("BA")
+}
+
+// PrintJob is the body of GET /api/print/<id>.
+type PrintJob struct {
+	Job   string `json:"job"`
+	State string `json:"state"` // queued | printing | done | failed
+	Error string `json:"error"` // why it failed, in the session's language
+}
