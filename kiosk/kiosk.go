@@ -68,4 +68,3 @@ func LoadTZ(name string) (*time.Location, error) {
 	}
 	return loc, nil
 }
-
