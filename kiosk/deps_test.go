@@ -30,6 +30,7 @@ var layers = map[string]struct {
 	"sync/natsbus":             {internal: []string{"kiosk"}, external: []string{"github.com/nats-io/nats.go"}},
 	"sync/natsbus/natsbustest": {external: []string{"github.com/nats-io/nats-server/v2", "github.com/nats-io/nats.go"}},
 	// feature
+	"sync/hub":    {internal: []string{"kiosk"}, external: []string{"github.com/nats-io/nats.go"}},
 	"sync/lookup": {internal: []string{"kiosk", "kiosk/pkb", "kiosk/plate"}, external: []string{"github.com/nats-io/nats.go"}},
 	"sync/lookup/sample": {
 		internal: []string{"kiosk", "kiosk/pkb", "kiosk/plate", "sync/lookup"},
@@ -41,7 +42,7 @@ var layers = map[string]struct {
 		external: []string{"github.com/nats-io/nats.go"},
 	},
 	"kiosk/hubserver": {
-		internal: []string{"kiosk", "kiosk/pkb", "sync/lookup", "sync/lookup/sample"},
+		internal: []string{"kiosk", "sync/hub", "sync/lookup", "sync/lookup/sample"},
 		external: []string{"github.com/nats-io/nats-server/v2", "github.com/nats-io/nats.go"},
 	},
 	// cmd

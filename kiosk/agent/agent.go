@@ -69,6 +69,19 @@ type Config struct {
 	CacheFresh time.Duration
 	CacheMax   int // cached results kept, oldest evicted; default 10,000
 
+	// The taxpayer screen: no touch for Idle starts a visible Countdown,
+	// then the screen resets (domain/pkb.md 4.2). The agent itself ends a
+	// session that saw no request for Idle + Countdown + 30 s, in case the
+	// page is gone.
+	Idle      time.Duration // default 60s
+	Countdown time.Duration // default 15s
+	// UIUnresponsive is how long kioskui may go without a ping from its
+	// page before it is restarted (ui.unresponsive); default 30s.
+	UIUnresponsive time.Duration
+	// ContentRefresh is how often the help and information pages are asked
+	// from the hub (also at every (re)connect); default 10m.
+	ContentRefresh time.Duration
+
 	TZ     *time.Location   // nil = Asia/Jakarta
 	Now    func() time.Time // nil = time.Now
 	Logger *slog.Logger     // nil = discard
@@ -88,6 +101,10 @@ func DefaultConfig() Config {
 		LookupTimeout:  3 * time.Second,
 		CacheFresh:     10 * time.Minute,
 		CacheMax:       10_000,
+		Idle:           60 * time.Second,
+		Countdown:      15 * time.Second,
+		UIUnresponsive: 30 * time.Second,
+		ContentRefresh: 10 * time.Minute,
 	}
 }
 
@@ -110,9 +127,28 @@ type Agent struct {
 	cacheCh chan outbox.CacheEntry
 	ui      *uiSupervisor
 
-	mu       sync.Mutex // guards the fields below
-	session  string
-	lastPing time.Time
+	changed chan struct{} // closed and replaced on every change the screen shows
+
+	mu          sync.Mutex // guards the fields below
+	session     *session   // nil when no taxpayer session is open
+	lastPing    time.Time
+	maintenance maintenance
+	content     kiosk.ContentBundle
+	faults      map[string]time.Time // active local faults (ui.*) since when
+	reloads     int                  // ui-reload requests so far
+}
+
+// session is one taxpayer's visit; it lives in memory only and is dropped
+// whole when the visit ends.
+type session struct {
+	id       string
+	lastSeen time.Time         // last request of the page in this session
+	results  map[string][]byte // canonical plate -> result JSON, for printing
+}
+
+type maintenance struct {
+	On      bool   `json:"on"`
+	Message string `json:"message"`
 }
 
 // New checks cfg, opens the store and connects to NATS (in the background:
@@ -140,6 +176,18 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 	if cfg.CacheMax == 0 {
 		cfg.CacheMax = def.CacheMax
 	}
+	if cfg.Idle == 0 {
+		cfg.Idle = def.Idle
+	}
+	if cfg.Countdown == 0 {
+		cfg.Countdown = def.Countdown
+	}
+	if cfg.UIUnresponsive == 0 {
+		cfg.UIUnresponsive = def.UIUnresponsive
+	}
+	if cfg.ContentRefresh == 0 {
+		cfg.ContentRefresh = def.ContentRefresh
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -149,7 +197,8 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 	if err := checkConfig(cfg); err != nil {
 		return nil, err
 	}
-	a := &Agent{cfg: cfg, log: cfg.Logger, started: cfg.Now(), cacheCh: make(chan outbox.CacheEntry, 64)}
+	a := &Agent{cfg: cfg, log: cfg.Logger, started: cfg.Now(), cacheCh: make(chan outbox.CacheEntry, 64),
+		changed: make(chan struct{}), faults: map[string]time.Time{}}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -169,6 +218,9 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 		return nil, err
 	}
 	a.boot = readBootID(cfg.BootIDFile)
+	if err := a.loadScreenState(ctx); err != nil {
+		return nil, err
+	}
 
 	a.ln, err = net.Listen("tcp", cfg.HTTP)
 	if err != nil {
@@ -215,6 +267,15 @@ func checkConfig(cfg Config) error {
 	}
 	if cfg.LookupTimeout < 100*time.Millisecond {
 		errs = append(errs, fmt.Errorf("--lookup-timeout %v: at least 100ms", cfg.LookupTimeout))
+	}
+	if cfg.Idle < 10*time.Second || cfg.Countdown < 3*time.Second {
+		errs = append(errs, fmt.Errorf("--idle %v / --countdown %v: at least 10s and 3s", cfg.Idle, cfg.Countdown))
+	}
+	if cfg.UIUnresponsive < time.Second {
+		errs = append(errs, fmt.Errorf("--ui-unresponsive %v: at least 1s", cfg.UIUnresponsive))
+	}
+	if cfg.ContentRefresh < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("--content-refresh %v: at least 100ms", cfg.ContentRefresh))
 	}
 	if cfg.CacheMax < 0 {
 		errs = append(errs, fmt.Errorf("--cache-max %d: must not be negative", cfg.CacheMax))
@@ -341,6 +402,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	})
 	wg.Go(func() { a.cacheWriter(ctx) })
 	wg.Go(func() { a.heartbeat(ctx) })
+	wg.Go(func() { a.contentSync(ctx) })
+	wg.Go(func() { a.sessionReaper(ctx) })
 	if a.cfg.UI == "auto" {
 		wg.Go(func() { a.ui.run(ctx) })
 	}

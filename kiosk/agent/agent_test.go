@@ -36,14 +36,16 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 // env is a hub with embedded NATS and the sample source, and an agent
 // connected to it over loopback TCP, in this test process.
 type env struct {
-	t        testing.TB
-	clk      *clock
-	hubCfg   hubserver.Config
-	hub      *hubserver.Hub
-	agent    *agent.Agent
-	agentDir string
-	base     string
-	plates   map[sample.Category][]sample.Sample
+	t         testing.TB
+	clk       *clock
+	hubCfg    hubserver.Config
+	hub       *hubserver.Hub
+	agent     *agent.Agent
+	agentCfg  agent.Config
+	agentStop func() // stops the agent; safe to call twice
+	agentDir  string
+	base      string
+	plates    map[sample.Category][]sample.Sample
 }
 
 type envOpt func(*hubserver.Config, *agent.Config)
@@ -83,18 +85,22 @@ func newEnv(t testing.TB, opts ...envOpt) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.agent, e.agentDir = a, acfg.Data
+	e.agent, e.agentDir, e.agentCfg = a, acfg.Data, acfg
 	e.base = strings.TrimSuffix(a.URL(), "/")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("Run() = %v, want context.Canceled", err)
-		}
-		a.Close()
-	})
+	var once sync.Once
+	e.agentStop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; !errors.Is(err, context.Canceled) {
+				t.Errorf("Run() = %v, want context.Canceled", err)
+			}
+			a.Close()
+		})
+	}
+	t.Cleanup(e.agentStop)
 	e.waitBus(true)
 	return e
 }

@@ -34,6 +34,7 @@ func (b backend) Health(ctx context.Context) kiosk.Health {
 }
 
 func (b backend) Plate(input string) (string, *kiosk.Error) {
+	b.a.touchSession()
 	p, err := plate.Parse(input, nil)
 	if err != nil {
 		return plateOf(err), plate.ContractError(err)
@@ -55,22 +56,26 @@ func (b backend) StartSession(ctx context.Context) (string, error) {
 	id := make([]byte, 8)
 	rand.Read(id)
 	b.a.mu.Lock()
-	defer b.a.mu.Unlock()
-	b.a.session = hex.EncodeToString(id)
-	return b.a.session, nil
+	// A new visit replaces whatever the previous one left behind.
+	b.a.session = &session{id: hex.EncodeToString(id), lastSeen: b.a.cfg.Now(), results: map[string][]byte{}}
+	sid := b.a.session.id
+	b.a.mu.Unlock()
+	b.a.notify()
+	return sid, nil
 }
 
 func (b backend) EndSession(ctx context.Context) error {
-	b.a.mu.Lock()
-	defer b.a.mu.Unlock()
-	b.a.session = ""
+	b.a.endSession()
 	return nil
 }
 
 func (b backend) Ping() {
 	b.a.mu.Lock()
-	defer b.a.mu.Unlock()
 	b.a.lastPing = b.a.cfg.Now()
+	b.a.mu.Unlock()
+	// A page that pings is a working screen again.
+	b.a.clearFault(faultUICrashed)
+	b.a.clearFault(faultUIUnresponsive)
 }
 
 func (b backend) Lookup(ctx context.Context, req kiosk.LookupRequest) (ui.LookupAnswer, *kiosk.Error) {
@@ -80,7 +85,10 @@ func (b backend) Lookup(ctx context.Context, req kiosk.LookupRequest) (ui.Lookup
 func (a *Agent) mode() string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.session != "" {
+	if a.maintenance.On {
+		return kiosk.ModeMaintenance
+	}
+	if a.session != nil {
 		return kiosk.ModeSession
 	}
 	if !a.storeOK.OK {
@@ -92,6 +100,10 @@ func (a *Agent) mode() string {
 // lookup answers POST /api/lookup (DESIGN 4.8).
 func (a *Agent) lookup(ctx context.Context, req kiosk.LookupRequest) (ui.LookupAnswer, *kiosk.Error) {
 	start := time.Now()
+	if a.inMaintenance() {
+		return ui.LookupAnswer{}, &kiosk.Error{Code: kiosk.CodeMaintenance}
+	}
+	a.touchSession()
 	p, err := plate.Parse(req.Plate, nil)
 	if err != nil {
 		return ui.LookupAnswer{Plate: plateOf(err)}, plate.ContractError(err)
@@ -114,7 +126,7 @@ func (a *Agent) lookup(ctx context.Context, req kiosk.LookupRequest) (ui.LookupA
 	// asking the gateway: a repeat within a session must be instant.
 	if haveCache && !a.stale(cached.FetchedAt, now) && now.Sub(cached.FetchedAt) < a.cfg.CacheFresh {
 		log.Info("lookup", "outcome", "cache", "took", time.Since(start))
-		return a.fromCache(ans, cached, now), nil
+		return a.remember(a.fromCache(ans, cached, now)), nil
 	}
 
 	lctx, cancel := context.WithTimeout(ctx, a.cfg.LookupTimeout)
@@ -125,7 +137,7 @@ func (a *Agent) lookup(ctx context.Context, req kiosk.LookupRequest) (ui.LookupA
 		err == nil && reply.Error != nil && reply.Error.Code == kiosk.CodeSourceUnavailable:
 		if haveCache {
 			log.Info("lookup", "outcome", "cache-fallback", "took", time.Since(start))
-			return a.fromCache(ans, cached, now), nil
+			return a.remember(a.fromCache(ans, cached, now)), nil
 		}
 		log.Info("lookup", "outcome", kiosk.CodeSourceUnavailable, "took", time.Since(start))
 		return ans, &kiosk.Error{Code: kiosk.CodeSourceUnavailable}
@@ -158,7 +170,18 @@ func (a *Agent) lookup(ctx context.Context, req kiosk.LookupRequest) (ui.LookupA
 	ans.Result = reply.Result
 	ans.Source = "live"
 	ans.FetchedAt = now.In(a.cfg.TZ).Format(time.RFC3339)
-	return ans, nil
+	return a.remember(ans), nil
+}
+
+// remember keeps a shown result in the current session, so that the
+// taxpayer can print it; it is dropped with the session.
+func (a *Agent) remember(ans ui.LookupAnswer) ui.LookupAnswer {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.session != nil {
+		a.session.results[ans.Plate] = ans.Result
+	}
+	return ans
 }
 
 // splitResult decodes the gateway's result and returns it together with
@@ -219,11 +242,8 @@ func (a *Agent) status(ctx context.Context) kiosk.Status {
 		Printer: kiosk.PrinterStatus{Paper: "unknown", Transport: "none"},
 		Power:   kiosk.PowerStatus{Source: "unknown"},
 		Bus:     kiosk.BusStatus{Connected: a.nc.IsConnected()},
-		Faults:  []string{},
+		Faults:  a.faultList(),
 		Store:   a.storeOK,
-	}
-	if !a.storeOK.OK {
-		st.Faults = append(st.Faults, "store.incompatible")
 	}
 	var fs syscall.Statfs_t
 	if err := syscall.Statfs(a.cfg.Data, &fs); err == nil {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -50,9 +51,78 @@ func TestKioskUISupervised(t *testing.T) {
 		return 0
 	}
 	pid := waitUI(0)
-	// A crash of the window: kioskd notices and starts another one.
+	if f := e.faults(); len(f) != 0 {
+		t.Errorf("faults with a working window = %v, want none", f)
+	}
+	// A crash of the window: kioskd notices, raises ui.crashed and starts
+	// another one; its first ping clears the fault.
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
+	e.waitFault("ui.crashed", true)
 	waitUI(pid)
+	e.waitFault("ui.crashed", false)
+}
+
+// TestHungKioskUIRestarted: a window that runs but whose page never pings
+// (a hung WebKit) is restarted after UIUnresponsive, with ui.unresponsive
+// in the status meanwhile. The stand-in kioskui is a process that never
+// loads any page.
+func TestHungKioskUIRestarted(t *testing.T) {
+	hung := filepath.Join(t.TempDir(), "kioskui")
+	if err := os.WriteFile(hung, []byte("#!/bin/sh\nexec sleep 600\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(h *hubserver.Config, a *agent.Config) {
+		a.UI, a.KioskUI, a.Display, a.Now = "auto", hung, ":99", nil
+		a.UIUnresponsive = 2 * time.Second
+	})
+	var first int
+	deadline := time.Now().Add(10 * time.Second)
+	for first == 0 && time.Now().Before(deadline) {
+		s, _ := e.agent.Stats(t.Context())
+		first = s.UIPid
+		time.Sleep(20 * time.Millisecond)
+	}
+	if first == 0 {
+		t.Fatal("kioskui never started")
+	}
+	e.waitFault("ui.unresponsive", true)
+	deadline = time.Now().Add(15 * time.Second)
+	for {
+		s, _ := e.agent.Stats(t.Context())
+		if s.UIPid != 0 && s.UIPid != first {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the hung kioskui was not replaced")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := syscall.Kill(first, 0); err == nil {
+		t.Errorf("the hung kioskui (pid %d) is still running", first)
+	}
+}
+
+func (e *env) faults() []string {
+	var st struct {
+		Faults []string `json:"faults"`
+	}
+	e.get("/api/status", &st)
+	return st.Faults
+}
+
+// waitFault waits until code is (or is no longer) among the status faults.
+func (e *env) waitFault(code string, present bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if slices.Contains(e.faults(), code) == present {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("fault %s present=%v never happened (faults %v)", code, present, e.faults())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

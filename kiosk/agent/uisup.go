@@ -65,6 +65,9 @@ func (s *uiSupervisor) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if !errors.Is(err, errUnresponsive) {
+			s.a.setFault(faultUICrashed)
+		}
 		if time.Since(start) >= s.healthy {
 			wait = s.minWait
 		}
@@ -97,11 +100,32 @@ func (s *uiSupervisor) runOnce(ctx context.Context, bin string, args []string) e
 	defer func() { s.isUp.Store(false); s.pid.Store(0) }()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		killGroup(cmd.Process.Pid, syscall.SIGKILL) // helpers left behind
-		return err
-	case <-ctx.Done():
+	started := s.a.cfg.Now()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var result error
+wait:
+	for {
+		select {
+		case err := <-done:
+			killGroup(cmd.Process.Pid, syscall.SIGKILL) // helpers left behind
+			return err
+		case <-ctx.Done():
+			result = ctx.Err()
+			break wait
+		case <-tick.C:
+			// A window that runs but whose page stopped pinging is hung
+			// (WebKit stuck, page crashed): restart it like a crash.
+			last := started
+			if p := s.a.lastPingAt(); p.After(last) {
+				last = p
+			}
+			if s.a.cfg.Now().Sub(last) > s.a.cfg.UIUnresponsive {
+				s.a.setFault(faultUIUnresponsive)
+				result = errUnresponsive
+				break wait
+			}
+		}
 	}
 	killGroup(cmd.Process.Pid, syscall.SIGTERM)
 	select {
@@ -111,7 +135,15 @@ func (s *uiSupervisor) runOnce(ctx context.Context, bin string, args []string) e
 		<-done
 	}
 	killGroup(cmd.Process.Pid, syscall.SIGKILL)
-	return ctx.Err()
+	return result
+}
+
+var errUnresponsive = errors.New("agent: kioskui stopped pinging")
+
+func (a *Agent) lastPingAt() time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.lastPing
 }
 
 func killGroup(pgid int, sig syscall.Signal) {

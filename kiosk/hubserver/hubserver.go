@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk"
+	"github.com/sumbar-samsat/pkbkiosk/sync/hub"
 	"github.com/sumbar-samsat/pkbkiosk/sync/lookup"
 	"github.com/sumbar-samsat/pkbkiosk/sync/lookup/sample"
 )
@@ -31,6 +32,7 @@ type Config struct {
 	NATSListen string // embedded server address, default 127.0.0.1:4222; port 0 picks a free one
 	NATSURL    string // external NATS instead of the embedded server
 	HTTP       string // HTTP address for /healthz; "" = off
+	Content    string // directory of content bundles (<office>.json, default.json); "" = <Data>/content
 
 	Source     string // "sample" (only source so far)
 	SampleSize int    // default 100,000
@@ -72,7 +74,8 @@ type Hub struct {
 	ns   *server.Server // nil with an external NATS
 	nc   *nats.Conn
 	src  *sample.Source
-	svc  micro.Service
+	svc  micro.Service // pkb lookup gateway
+	hsvc micro.Service // hub service: content
 	http *http.Server
 	url  string
 }
@@ -135,6 +138,22 @@ func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
 		Now:            cfg.Now,
 		Observe: func(id, outcome string, took time.Duration) {
 			h.log.Debug("lookup", "kiosk", id, "outcome", outcome, "took", took)
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hubserver: %w", err)
+	}
+	if cfg.Content == "" {
+		cfg.Content = filepath.Join(cfg.Data, "content")
+	}
+	h.hsvc, err = hub.AddService(h.nc, hub.Config{
+		Content: hub.NewContentDir(cfg.Content),
+		Observe: func(id, outcome string, err error) {
+			if err != nil {
+				h.log.Error("content", "kiosk", id, "outcome", outcome, "err", err)
+				return
+			}
+			h.log.Debug("content", "kiosk", id, "outcome", outcome)
 		},
 	})
 	if err != nil {
@@ -250,8 +269,10 @@ func (h *Hub) Close() error {
 		errs = append(errs, h.http.Shutdown(ctx))
 		cancel()
 	}
-	if h.svc != nil {
-		errs = append(errs, h.svc.Stop())
+	for _, svc := range []micro.Service{h.svc, h.hsvc} {
+		if svc != nil {
+			errs = append(errs, svc.Stop())
+		}
 	}
 	if h.nc != nil {
 		h.nc.Close()

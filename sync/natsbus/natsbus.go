@@ -109,3 +109,35 @@ func Lookup(ctx context.Context, nc *nats.Conn, id string, req kiosk.LookupReque
 	}
 	return reply, nil
 }
+
+// FetchContent asks the hub for the content bundle of the kiosk's office.
+// The reply is Unchanged when the hub's version equals req.Have.
+func FetchContent(ctx context.Context, nc *nats.Conn, id string, req kiosk.ContentRequest) (kiosk.ContentReply, error) {
+	var reply kiosk.ContentReply
+	if !nc.IsConnected() {
+		return reply, fmt.Errorf("%w: not connected (%s)", ErrUnreachable, nc.Status())
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return reply, fmt.Errorf("natsbus: content: %w", err)
+	}
+	msg, err := nc.RequestWithContext(ctx, kiosk.ContentSubject(id), body)
+	if err != nil {
+		return reply, fmt.Errorf("%w: content: %w", ErrUnreachable, err)
+	}
+	if err := json.Unmarshal(msg.Data, &reply); err != nil {
+		return reply, fmt.Errorf("natsbus: content: bad reply: %w", err)
+	}
+	if reply.Error != nil {
+		return reply, fmt.Errorf("natsbus: content: hub: %w", reply.Error)
+	}
+	if reply.Bundle == nil && !reply.Unchanged {
+		return reply, errors.New("natsbus: content: reply has neither bundle nor unchanged")
+	}
+	if reply.Bundle != nil {
+		if err := reply.Bundle.Validate(); err != nil {
+			return reply, fmt.Errorf("natsbus: content: %w", err)
+		}
+	}
+	return reply, nil
+}

@@ -211,3 +211,21 @@ func BenchmarkCacheGet(b *testing.B) {
 		}
 	}
 }
+
+func TestContent(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	if _, err := s.ContentGet(ctx); !errors.Is(err, ErrNotFound) {
+		t.Errorf("ContentGet on a new store = %v, want ErrNotFound", err)
+	}
+	at := time.UnixMilli(1_700_000_000_000)
+	for _, v := range []int{1, 3, 2} { // the hub is authoritative: any version replaces
+		if err := s.ContentPut(ctx, Content{Version: v, Bundle: fmt.Appendf(nil, `{"version":%d}`, v), ReceivedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.ContentGet(ctx)
+		if err != nil || c.Version != v || string(c.Bundle) != fmt.Sprintf(`{"version":%d}`, v) || !c.ReceivedAt.Equal(at) {
+			t.Errorf("ContentGet = %+v, %v; want version %d", c, err, v)
+		}
+	}
+}

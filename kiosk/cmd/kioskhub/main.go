@@ -54,6 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.NATSURL, "nats-url", "", "use this external NATS (cluster) instead of the embedded server")
 	fs.StringVar(&cfg.HTTP, "http", "127.0.0.1:8480", "HTTP address (/healthz); empty to disable")
 	fs.StringVar(&cfg.Source, "source", cfg.Source, "lookup source: sample")
+	fs.StringVar(&cfg.Content, "content", "", "directory of kiosk content bundles: <office>.json, default.json (default <data>/content)")
 	fs.Int64Var(&cfg.JetStreamMaxMemory, "js-max-memory", cfg.JetStreamMaxMemory, "JetStream memory limit of the embedded server, bytes")
 	fs.Int64Var(&cfg.JetStreamMaxStore, "js-max-store", cfg.JetStreamMaxStore, "JetStream disk limit of the embedded server, bytes")
 	fs.BoolVar(&cfg.RequireRangka5, "require-rangka5", cfg.RequireRangka5, "refuse lookups without the rangka5 factor")

@@ -1,0 +1,145 @@
+// Package hub is the hub's side of the fleet: the micro service "hub" that
+// kiosks and operators ask (DESIGN 4.1). It serves the kiosks' content
+// bundles now; the fleet monitor, incidents and alerts join it later.
+package hub
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/sumbar-samsat/pkbkiosk/kiosk"
+)
+
+// ContentDir serves the content bundles kept as files in a directory:
+// <office>.json for one office, default.json for every other office, and
+// the bundle built into this release when neither exists. Files are re-read
+// when they change, so an edit reaches the kiosks at their next refresh
+// without a restart.
+type ContentDir struct {
+	dir string // immutable
+
+	mu    sync.Mutex // guards cache
+	cache map[string]cachedBundle
+}
+
+type cachedBundle struct {
+	mod    time.Time
+	size   int64
+	bundle kiosk.ContentBundle
+	err    error
+}
+
+// NewContentDir serves bundles from dir (which may not exist yet).
+func NewContentDir(dir string) *ContentDir {
+	return &ContentDir{dir: dir, cache: map[string]cachedBundle{}}
+}
+
+// Bundle returns the bundle for office and the file it came from ("" for
+// the built-in default). A file that exists but is invalid is an error,
+// not a silent fallback: falling back would replace an office's pages
+// with the defaults on every kiosk.
+func (c *ContentDir) Bundle(office string) (kiosk.ContentBundle, string, error) {
+	for _, name := range []string{office + ".json", "default.json"} {
+		file := filepath.Join(c.dir, name)
+		b, err := c.load(file)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		return b, file, err
+	}
+	return kiosk.DefaultContent(), "", nil
+}
+
+func (c *ContentDir) load(file string) (kiosk.ContentBundle, error) {
+	fi, err := os.Stat(file)
+	if err != nil {
+		return kiosk.ContentBundle{}, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cb, ok := c.cache[file]; ok && cb.mod.Equal(fi.ModTime()) && cb.size == fi.Size() {
+		return cb.bundle, cb.err
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return kiosk.ContentBundle{}, fmt.Errorf("hub: read %s: %w", file, err)
+	}
+	b, err := kiosk.ParseContent(data)
+	if err != nil {
+		err = fmt.Errorf("hub: %s: %w", file, err)
+	}
+	c.cache[file] = cachedBundle{mod: fi.ModTime(), size: fi.Size(), bundle: b, err: err}
+	return b, err
+}
+
+// Config configures the hub service.
+type Config struct {
+	Content *ContentDir
+	// Observe, if set, is told about every content request (kiosk id, what
+	// was answered, and the error for a broken file) for the hub's log.
+	Observe func(kioskID, outcome string, err error)
+}
+
+// AddService registers the micro service "hub" with its endpoint
+// "content" on hub.content.*; the kiosk id is the last subject token.
+func AddService(nc *nats.Conn, cfg Config) (micro.Service, error) {
+	svc, err := micro.AddService(nc, micro.Config{Name: "hub", Version: kiosk.Version, Description: "PKB kiosk hub"})
+	if err != nil {
+		return nil, fmt.Errorf("hub: add service: %w", err)
+	}
+	if err := svc.AddEndpoint("content", micro.HandlerFunc(func(r micro.Request) { handleContent(cfg, r) }),
+		micro.WithEndpointSubject("hub.content.*")); err != nil {
+		svc.Stop()
+		return nil, fmt.Errorf("hub: add endpoint: %w", err)
+	}
+	return svc, nil
+}
+
+func handleContent(cfg Config, r micro.Request) {
+	id := r.Subject()[strings.LastIndexByte(r.Subject(), '.')+1:]
+	observe := func(outcome string, err error) {
+		if cfg.Observe != nil {
+			cfg.Observe(id, outcome, err)
+		}
+	}
+	fail := func(code, msg string) {
+		body, _ := json.Marshal(kiosk.ContentReply{Error: &kiosk.Error{Code: code, Message: msg}})
+		r.Error(code, msg, body)
+	}
+	var req kiosk.ContentRequest
+	if err := json.Unmarshal(r.Data(), &req); err != nil || !kiosk.ValidID(id) || !kiosk.ValidID(req.Office) {
+		observe(kiosk.CodeBadRequest, err)
+		fail(kiosk.CodeBadRequest, "want {\"office\":\"<code>\",\"have\":<version>} on hub.content.<kiosk id>")
+		return
+	}
+	b, file, err := cfg.Content.Bundle(req.Office)
+	if err != nil {
+		// The kiosk keeps the pages it has; the operator sees the error.
+		observe(kiosk.CodeSourceUnavailable, err)
+		fail(kiosk.CodeSourceUnavailable, "content file is invalid; kiosks keep their pages")
+		return
+	}
+	if b.Version == req.Have {
+		observe("unchanged", nil)
+		r.RespondJSON(kiosk.ContentReply{Unchanged: true})
+		return
+	}
+	observe(fmt.Sprintf("sent version %d from %s", b.Version, cmp(file, "built-in default")), nil)
+	r.RespondJSON(kiosk.ContentReply{Bundle: &b})
+}
+
+func cmp(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
