@@ -29,6 +29,15 @@ var layers = map[string]struct {
 	"ui":                       {internal: []string{"kiosk"}},
 	"sync/natsbus":             {internal: []string{"kiosk"}, external: []string{"github.com/nats-io/nats.go"}},
 	"sync/natsbus/natsbustest": {external: []string{"github.com/nats-io/nats-server/v2", "github.com/nats-io/nats.go"}},
+	// printer: the driver and its parts import nothing else from the module,
+	// except that slip lays out a pkb.Result.
+	"printer":             {internal: []string{"printer/escpos"}},
+	"printer/escpos":      {},
+	"printer/printertest": {internal: []string{"printer"}},
+	"printer/printerdev":  {internal: []string{"printer"}, external: []string{"github.com/google/gousb", "github.com/tarm/serial"}},
+	"printer/printersim":  {internal: []string{"printer/escpos"}},
+	"printer/slip":        {internal: []string{"kiosk/pkb"}},
+	"printer/models":      {},
 	// feature
 	"sync/hub":    {internal: []string{"kiosk"}, external: []string{"github.com/nats-io/nats.go"}},
 	"sync/lookup": {internal: []string{"kiosk", "kiosk/pkb", "kiosk/plate"}, external: []string{"github.com/nats-io/nats.go"}},

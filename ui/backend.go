@@ -11,6 +11,7 @@ import (
 // implements it; the handler only translates HTTP to these calls and
 // back, so the rules (plates, cache, sessions) live in one place.
 type Backend interface {
+	Screen
 	// Status returns the status snapshot (DESIGN 4.4).
 	Status(ctx context.Context) kiosk.Status
 	// Health returns the body of GET /healthz. OK false means the agent

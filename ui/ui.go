@@ -14,6 +14,7 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -91,6 +92,11 @@ func Handler(b Backend, opts *Opts) http.Handler {
 	h.api(mux, "/api/session", map[string]http.HandlerFunc{"POST": h.startSession, "DELETE": h.endSession})
 	h.api(mux, "/api/ui/ping", map[string]http.HandlerFunc{"POST": h.ping})
 	h.api(mux, "/api/lookup", map[string]http.HandlerFunc{"POST": h.lookup})
+	h.api(mux, "/api/ui/config", map[string]http.HandlerFunc{"GET": h.uiConfig})
+	h.api(mux, "/api/content", map[string]http.HandlerFunc{"GET": h.content})
+	h.api(mux, "/api/events", map[string]http.HandlerFunc{"GET": h.events})
+	h.api(mux, "/api/print", map[string]http.HandlerFunc{"POST": h.print})
+	h.api(mux, "/api/print/{id}", map[string]http.HandlerFunc{"GET": h.printJob})
 	mux.Handle("/api/", h.apiHeaders(func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusNotFound, &kiosk.Error{Code: kiosk.CodeBadRequest}, "err.bad_request.route", "")
 	}))
@@ -242,7 +248,9 @@ func statusOf(code string) int {
 		return http.StatusForbidden
 	case kiosk.CodeNotFound:
 		return http.StatusNotFound
-	case kiosk.CodeRateLimited:
+	case kiosk.CodePrinterUnavailable, kiosk.CodeNotLookedUp:
+		return http.StatusConflict
+	case kiosk.CodeRateLimited, kiosk.CodePrintLimit:
 		return http.StatusTooManyRequests
 	case kiosk.CodeSourceUnavailable, kiosk.CodeMaintenance:
 		return http.StatusServiceUnavailable
@@ -387,4 +395,135 @@ func (h *handler) lookup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, ans)
+}
+
+// GET /api/ui/config
+func (h *handler) uiConfig(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, h.b.UIConfig())
+}
+
+// contentLang is the language of GET /api/content: the lang query
+// parameter, else the request's language; anything but "en" is "id".
+func contentLang(r *http.Request) string {
+	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("lang")))
+	if q == "" {
+		return requestLang(r)
+	}
+	if q == "en" {
+		return "en"
+	}
+	return defaultLang
+}
+
+// GET /api/content?lang=id|en: the help and information pages. The page
+// renders their blocks as text, never as markup.
+func (h *handler) content(w http.ResponseWriter, r *http.Request) {
+	c, err := h.b.Content(r.Context(), contentLang(r))
+	if err != nil {
+		h.fail(w, r, http.StatusInternalServerError, &kiosk.Error{Code: codeInternal}, "", "")
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// sseKeepalive is how often GET /api/events writes a comment when there
+// is nothing to send, so that a dead connection is noticed and no proxy
+// or idle timer closes a quiet one.
+const sseKeepalive = 15 * time.Second
+
+// GET /api/events: server-sent events from Backend.Events until the
+// client goes or the backend closes the channel. Each event is
+// "event: <name>\ndata: <json>\n\n"; the page's EventSource reconnects by
+// itself and then gets the current state again as the first events.
+func (h *handler) events(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Accel-Buffering", "no")
+	rc := http.NewResponseController(w)
+	// A server-wide WriteTimeout would cut the stream; this response
+	// lives as long as the page. Writers that cannot do it are fine.
+	_ = rc.SetWriteDeadline(time.Time{})
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
+	if rc.Flush() != nil {
+		return
+	}
+	ctx := r.Context()
+	ch := h.b.Events(ctx)
+	tick := time.NewTicker(sseKeepalive)
+	defer tick.Stop()
+	for {
+		var err error
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-ch:
+			if !ok {
+				return
+			}
+			if !validEventName(ev.Name) {
+				continue
+			}
+			data, merr := json.Marshal(ev.Data)
+			if merr != nil {
+				continue
+			}
+			_, err = fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Name, data)
+		case <-tick.C:
+			_, err = io.WriteString(w, ": keepalive\n\n")
+		}
+		if err == nil {
+			err = rc.Flush()
+		}
+		if err != nil { // the client is gone
+			return
+		}
+	}
+}
+
+// validEventName reports whether name can be an SSE event name: not
+// empty and without a line break, which would end the field.
+func validEventName(name string) bool {
+	return name != "" && !strings.ContainsAny(name, "\r\n")
+}
+
+// printRequest is the body of POST /api/print.
+type printRequest struct {
+	Plate string `json:"plate"`
+}
+
+// POST /api/print: queue a slip for a plate looked up in this session.
+// The plate goes through the backend's normalisation first, so the
+// backend gets the canonical form and a bad plate the usual message.
+func (h *handler) print(w http.ResponseWriter, r *http.Request) {
+	var req printRequest
+	if !h.decode(w, r, &req) {
+		return
+	}
+	p, e := h.b.Plate(req.Plate)
+	if e != nil {
+		h.fail(w, r, statusOf(e.Code), e, "", p)
+		return
+	}
+	job, e := h.b.Print(r.Context(), p)
+	if e != nil {
+		h.fail(w, r, statusOf(e.Code), e, "", p)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, struct {
+		Job string `json:"job"`
+	}{job})
+}
+
+// GET /api/print/{id}: the state of a print job of this session.
+func (h *handler) printJob(w http.ResponseWriter, r *http.Request) {
+	job, ok := h.b.PrintJob(r.Context(), r.PathValue("id"))
+	if !ok {
+		h.fail(w, r, http.StatusNotFound, &kiosk.Error{Code: kiosk.CodeBadRequest}, "err.bad_request.print_job", "")
+		return
+	}
+	writeJSON(w, http.StatusOK, job)
 }

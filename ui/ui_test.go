@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -19,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk"
 )
@@ -44,12 +47,27 @@ type fakeBackend struct {
 	session    string
 	sessionErr error
 	endErr     error
+	config     UIConfig
+	content    map[string]kiosk.LocalContent // by language
+	contentErr error
+	events     []Event               // sent first by every Events call
+	more       chan Event            // then these, until ctx is done (nil: none)
+	prints     map[string]printReply // by canonical plate
+	jobs       map[string]PrintJob   // by job id
+	eventsDone chan struct{}         // closed by each Events goroutine on return (nil: not)
 
-	mu       sync.Mutex // guards the fields below
-	pings    int
-	ended    int
-	requests []kiosk.LookupRequest
-	plateIns []string
+	mu          sync.Mutex // guards the fields below
+	pings       int
+	ended       int
+	requests    []kiosk.LookupRequest
+	plateIns    []string
+	printed     []string
+	contentLang []string
+}
+
+type printReply struct {
+	job string
+	err *kiosk.Error
 }
 
 func (f *fakeBackend) Status(context.Context) kiosk.Status { return f.status }
@@ -94,6 +112,69 @@ func (f *fakeBackend) Lookup(_ context.Context, req kiosk.LookupRequest) (Lookup
 	return r.ans, r.err
 }
 
+func (f *fakeBackend) UIConfig() UIConfig { return f.config }
+
+func (f *fakeBackend) Content(_ context.Context, lang string) (kiosk.LocalContent, error) {
+	f.mu.Lock()
+	f.contentLang = append(f.contentLang, lang)
+	f.mu.Unlock()
+	if f.contentErr != nil {
+		return kiosk.LocalContent{}, f.contentErr
+	}
+	return f.content[lang], nil
+}
+
+// Events behaves as the agent's: the initial events, then f.more, until
+// ctx is done; then it closes the channel (and f.eventsDone).
+func (f *fakeBackend) Events(ctx context.Context) <-chan Event {
+	ch := make(chan Event)
+	go func() {
+		defer close(ch)
+		if f.eventsDone != nil {
+			defer close(f.eventsDone)
+		}
+		for _, ev := range f.events {
+			select {
+			case ch <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+		for {
+			select {
+			case ev, ok := <-f.more:
+				if !ok {
+					return
+				}
+				select {
+				case ch <- ev:
+				case <-ctx.Done():
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+func (f *fakeBackend) Print(_ context.Context, plate string) (string, *kiosk.Error) {
+	f.mu.Lock()
+	f.printed = append(f.printed, plate)
+	f.mu.Unlock()
+	r, ok := f.prints[plate]
+	if !ok {
+		return "", &kiosk.Error{Code: kiosk.CodeNotLookedUp}
+	}
+	return r.job, r.err
+}
+
+func (f *fakeBackend) PrintJob(_ context.Context, id string) (PrintJob, bool) {
+	j, ok := f.jobs[id]
+	return j, ok
+}
+
 func (f *fakeBackend) calls() (pings, ended, lookups, plates int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -121,6 +202,12 @@ func newFake() *fakeBackend {
 			"CD 12 34":    {plate: "CD 12 34", err: invalid("SPECIAL_PLATE")},
 			"BA#1234":     {err: invalid("BAD_CHARACTER")},
 			"no province": {plate: "BK 1 A", err: &kiosk.Error{Code: kiosk.CodeInvalidPlate, Reason: "OTHER_REGION"}},
+			"BA 1234 QR":  {plate: "BA 1234 QR"},
+			"ba3456qr":    {plate: "BA 3456 QR"},
+			"BA 3456 QR":  {plate: "BA 3456 QR"},
+			"BA 1 A":      {plate: "BA 1 A"},
+			"BA 7001 AAB": {plate: "BA 7001 AAB"},
+			"BA 9 Z":      {plate: "BA 9 Z"},
 		},
 		lookups: map[string]lookupReply{
 			"ba3456qr": {ans: LookupAnswer{Plate: "BA 3456 QR", Result: json.RawMessage(sampleResult), Source: "live",
@@ -138,9 +225,25 @@ func newFake() *fakeBackend {
 			"down":        {ans: LookupAnswer{Plate: "BA 1234 QR"}, err: &kiosk.Error{Code: kiosk.CodeSourceUnavailable, Message: "from backend"}},
 			"maintenance": {err: &kiosk.Error{Code: kiosk.CodeMaintenance}},
 			"badreq":      {err: &kiosk.Error{Code: kiosk.CodeBadRequest}},
-			"future":      {ans: LookupAnswer{Plate: "BA 1234 QR"}, err: &kiosk.Error{Code: "printer_unavailable"}},
+			"future":      {ans: LookupAnswer{Plate: "BA 1234 QR"}, err: &kiosk.Error{Code: "something_new"}},
 		},
 		session: "s-1",
+		config: UIConfig{Kiosk: "padang-01", Office: "padang", IdleS: 60, CountdownS: 15, PingS: 5,
+			ClientTimeoutS: 8, RequireRangka5: true, Region: "BA"},
+		content: map[string]kiosk.LocalContent{
+			"id": kiosk.DefaultContent().Local("id"),
+			"en": kiosk.DefaultContent().Local("en"),
+		},
+		prints: map[string]printReply{
+			"BA 1234 QR":  {job: "j-1"},
+			"BA 3456 QR":  {err: &kiosk.Error{Code: kiosk.CodePrinterUnavailable}},
+			"BA 1 A":      {err: &kiosk.Error{Code: kiosk.CodePrintLimit}},
+			"BA 7001 AAB": {err: &kiosk.Error{Code: kiosk.CodeMaintenance}},
+		},
+		jobs: map[string]PrintJob{
+			"j-1": {Job: "j-1", State: "printing"},
+			"j-2": {Job: "j-2", State: "failed", Error: "Kertas habis."},
+		},
 	}
 }
 
@@ -402,7 +505,7 @@ func TestLookupErrors(t *testing.T) {
 		{"down", 503, `{"error":{"code":"source_unavailable","message":"..."},"plate":"BA 1234 QR"}`, "err.source_unavailable", nil},
 		{"maintenance", 503, `{"error":{"code":"maintenance","message":"..."}}`, "err.maintenance", nil},
 		{"badreq", 400, `{"error":{"code":"bad_request","message":"..."}}`, "err.bad_request", nil},
-		{"future", 500, `{"error":{"code":"printer_unavailable","message":"..."},"plate":"BA 1234 QR"}`, "err.internal", nil},
+		{"future", 500, `{"error":{"code":"something_new","message":"..."},"plate":"BA 1234 QR"}`, "err.internal", nil},
 	} {
 		for _, lang := range languages {
 			t.Run(tt.plate+"/"+lang, func(t *testing.T) {
@@ -626,6 +729,11 @@ func TestSecurityHeaders(t *testing.T) {
 		{"POST", "/api/session", ""},
 		{"DELETE", "/api/session", ""},
 		{"POST", "/api/ui/ping", ""},
+		{"GET", "/api/ui/config", ""},
+		{"GET", "/api/content?lang=en", ""},
+		{"POST", "/api/print", `{"plate":"BA 1234 QR"}`},
+		{"GET", "/api/print/j-1", ""},
+		{"GET", "/api/print/nope", ""},
 	} {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
 			w := request(t, h, tt.method, tt.path, tt.body)
@@ -745,27 +853,189 @@ func TestAssetsLocalAndCSP(t *testing.T) {
 	}
 }
 
-// TestPageKeys checks that every catalogue key the page names exists.
+// TestPageKeys checks that every catalogue key the page names exists in
+// every language: each data-i18n* attribute of index.html, each t('...')
+// argument of app.js, and every other key literal of app.js (a string
+// that starts with a catalogue prefix such as "result."; one that ends in
+// "." is a prefix completed at run time, and some key must start with it).
 func TestPageKeys(t *testing.T) {
 	files := readAssets(t)
 	cat := mustCatalogues(t)
-	var keys []string
-	for _, m := range regexp.MustCompile(`data-i18n(?:-[a-z]+)?="([^"]+)"`).FindAllStringSubmatch(files["index.html"], -1) {
-		keys = append(keys, m[1])
+	prefixes := map[string]bool{}
+	for k := range cat.byLang[defaultLang] {
+		prefixes[strings.SplitN(k, ".", 2)[0]] = true
 	}
-	for _, m := range regexp.MustCompile(`'((?:app|lang|form|msg|err|result|tnkb)\.[A-Za-z0-9_.]*)'`).FindAllStringSubmatch(files["app.js"], -1) {
-		if !strings.HasSuffix(m[1], ".") { // a prefix completed at run time
-			keys = append(keys, m[1])
+	keys := map[string]string{} // key -> where
+	for _, m := range regexp.MustCompile(`data-i18n(?:-[a-z]+)?="([^"]*)"`).FindAllStringSubmatch(files["index.html"], -1) {
+		keys[m[1]] = "index.html"
+	}
+	js := files["app.js"]
+	var dynamic []string
+	for _, m := range regexp.MustCompile(`\bt\(\s*'([^']*)'`).FindAllStringSubmatch(js, -1) {
+		if strings.HasSuffix(m[1], ".") {
+			dynamic = append(dynamic, m[1])
+			continue
 		}
+		keys[m[1]] = "app.js t()"
 	}
-	if len(keys) < 40 {
-		t.Fatalf("found only %d keys in the page; the pattern is broken", len(keys))
+	for _, m := range regexp.MustCompile(`'([a-z][a-z0-9_]*(?:\.[A-Za-z0-9_]+)+\.?)'`).FindAllStringSubmatch(js, -1) {
+		if !prefixes[strings.SplitN(m[1], ".", 2)[0]] {
+			continue
+		}
+		if strings.HasSuffix(m[1], ".") {
+			dynamic = append(dynamic, m[1])
+			continue
+		}
+		keys[m[1]] = "app.js"
 	}
-	for _, k := range keys {
+	if len(keys) < 120 {
+		t.Fatalf("found only %d keys in the page; the patterns are broken", len(keys))
+	}
+	for k, where := range keys {
 		for _, lang := range languages {
 			if _, ok := cat.byLang[lang][k]; !ok {
-				t.Errorf("the page uses %q, missing from %s.json", k, lang)
+				t.Errorf("%s uses %q, missing from %s.json", where, k, lang)
 			}
+		}
+	}
+	for _, p := range dynamic {
+		for _, lang := range languages {
+			found := false
+			for k := range cat.byLang[lang] {
+				found = found || strings.HasPrefix(k, p)
+			}
+			if !found {
+				t.Errorf("app.js builds keys from %q; %s.json has none", p, lang)
+			}
+		}
+	}
+}
+
+// TestPageNoHardCodedText checks that index.html shows no text of its
+// own: outside the drawing of the STNK (placeholder values), only the
+// single characters of the keyboard keys.
+func TestPageNoHardCodedText(t *testing.T) {
+	html := readAssets(t)["index.html"]
+	html = regexp.MustCompile(`(?s)<svg.*?</svg>|<!--.*?-->|<head>.*?</head>`).ReplaceAllString(html, " ")
+	text := regexp.MustCompile(`(?s)<[^>]*>`).ReplaceAllString(html, " ")
+	for _, word := range strings.Fields(text) {
+		if !regexp.MustCompile(`^[A-Z0-9]$`).MatchString(word) {
+			t.Errorf("index.html has the text %q: put it in the catalogues", word)
+		}
+	}
+}
+
+// TestPagePrivacy checks that the page keeps nothing in the browser and
+// leaves no history: no web storage, cookies, IndexedDB or history entries.
+func TestPagePrivacy(t *testing.T) {
+	files := readAssets(t)
+	for _, name := range []string{"app.js", "index.html"} {
+		for _, bad := range []string{"localStorage", "sessionStorage", "document.cookie", "indexedDB", "pushState", "replaceState", "caches.open", "serviceWorker"} {
+			if strings.Contains(files[name], bad) {
+				t.Errorf("%s uses %s", name, bad)
+			}
+		}
+	}
+	if !strings.Contains(files["app.js"], "location.replace('/')") {
+		t.Error("app.js does not reload with location.replace")
+	}
+	if regexp.MustCompile(`location\.(?:href|assign)|window\.open`).MatchString(files["app.js"]) {
+		t.Error("app.js navigates in a way that leaves history or another window")
+	}
+	// rangka5 is never shown back: the field is masked and nothing else
+	// takes its value but the lookup.
+	if !strings.Contains(files["app.css"], "-webkit-text-security: disc") {
+		t.Error("app.css does not mask the chassis digits")
+	}
+}
+
+// TestPageNoLinks checks that nothing leads out of the application:
+// internal navigation is by buttons only.
+func TestPageNoLinks(t *testing.T) {
+	files := readAssets(t)
+	for name, text := range files {
+		if m := regexp.MustCompile(`(?i)<a[\s>]|<[^>]*\starget\s*=|<form|<iframe|<object|<embed|<base`).FindString(text); m != "" {
+			t.Errorf("%s contains %q", name, m)
+		}
+	}
+	if regexp.MustCompile(`createElement\('(?:a|form|iframe)'\)`).MatchString(files["app.js"]) {
+		t.Error("app.js creates a link, form or frame")
+	}
+	if !strings.Contains(files["app.js"], "'contextmenu'") {
+		t.Error("app.js does not prevent the context menu")
+	}
+	css := files["app.css"]
+	for _, want := range []string{"user-select: none", "touch-action: manipulation", ":focus"} {
+		if !strings.Contains(css, want) {
+			t.Errorf("app.css lacks %q", want)
+		}
+	}
+	if strings.Contains(css, ":hover") {
+		t.Error("app.css relies on hover, which a touch screen does not have")
+	}
+	if regexp.MustCompile(`@font-face|url\(`).MatchString(css) {
+		t.Error("app.css loads a font or another resource")
+	}
+}
+
+// TestPageDOMContract checks that every element the end-to-end tests
+// drive is in index.html or created by app.js (documented at its top).
+func TestPageDOMContract(t *testing.T) {
+	files := readAssets(t)
+	html, js := files["index.html"], files["app.js"]
+	for _, id := range []string{
+		"start", "help-open", "back", "lang-toggle", "offline-note",
+		"plate", "region", "region-picker", "plate-preview", "plate-error", "plate-next", "message", "keyboard",
+		"rangka", "rangka-count", "stnk-picture", "search", "rangka-error", "busy",
+		"result", "result-plate", "result-merk", "result-tipe", "result-tahun", "result-warna", "result-tnkb",
+		"result-due-pkb", "result-due-stnk", "result-status", "items", "items-body", "jumlah", "data-per",
+		"not-receipt", "how-to-pay", "print", "print-reason", "print-status", "again", "finish",
+		"unavailable-message", "retry", "help-title", "help-body", "help-updated", "info-title", "info-body",
+		"info-updated", "maintenance-message", "countdown", "countdown-seconds", "countdown-continue",
+	} {
+		if n := strings.Count(html, ` id="`+id+`"`); n != 1 {
+			t.Errorf("index.html has %d elements with id %q, want 1", n, id)
+		}
+	}
+	for _, id := range []string{"plate-suggestion", "blocked-notice", "estimate-banner", "demo-badge", "cache-age", "stale", "info-open-pembayaran"} {
+		if !strings.Contains(js, "'"+id+"'") {
+			t.Errorf("app.js does not create #%s", id)
+		}
+	}
+	if !strings.Contains(js, "'info-open-' + p.id") {
+		t.Error("app.js does not create #info-open-<page id>")
+	}
+	for _, s := range []string{"welcome", "plate", "rangka", "result", "unavailable", "help", "info", "maintenance"} {
+		if n := strings.Count(html, `<section class="screen`); n != 8 {
+			t.Fatalf("index.html has %d screens, want 8", n)
+		}
+		if !regexp.MustCompile(`<section [^>]*data-screen="` + s + `"`).MatchString(html) {
+			t.Errorf("index.html has no section for screen %q", s)
+		}
+	}
+	if !strings.Contains(html, `<body data-screen="welcome">`) {
+		t.Error("the body does not start on the welcome screen")
+	}
+	for _, k := range strings.Split("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", "") {
+		if n := strings.Count(html, `data-key="`+k+`">`+k+`</button>`); n != 1 {
+			t.Errorf("keyboard has %d keys %s, want 1", n, k)
+		}
+	}
+	for _, k := range []string{"BACKSPACE", "CLEAR"} {
+		if !strings.Contains(html, `data-key="`+k+`"`) {
+			t.Errorf("keyboard lacks %s", k)
+		}
+	}
+	for _, want := range []string{
+		`<input id="plate"`, `<input id="rangka"`, `id="rangka" name="rangka5" type="text"`, `maxlength="5"`,
+		`dataset.ready = '1'`, `dataset.screen = name`, `dataset.page`, `dataset.lookupMs`, `dataset.lookupSource`,
+		`new EventSource('/api/events')`, `'/api/ui/config'`, `'/api/content?lang='`, `'/api/print'`, `'/api/print/'`,
+		`'/api/session'`, `'/api/ui/ping'`, `'/api/plate'`, `'/api/lookup'`, `'/api/status'`,
+		`requestAnimationFrame(function () {
+        requestAnimationFrame(`,
+	} {
+		if !strings.Contains(html+js, want) {
+			t.Errorf("the page lacks %q", want)
 		}
 	}
 }
@@ -963,4 +1233,376 @@ func TestErrorMessageEveryCode(t *testing.T) {
 			}
 		}
 	}
+}
+
+// ---- Guided flow routes -------------------------------------------------
+
+func TestUIConfig(t *testing.T) {
+	f := newFake()
+	h := Handler(f, nil)
+	w := request(t, h, "GET", "/api/ui/config", "")
+	checkJSONHeaders(t, w)
+	want := `{"kiosk":"padang-01","office":"padang","idle_s":60,"countdown_s":15,"ping_s":5,"client_timeout_s":8,"require_rangka5":true,"region":"BA"}`
+	if got := strings.TrimSpace(w.Body.String()); w.Code != 200 || got != want {
+		t.Errorf("GET /api/ui/config = %d %s, want 200 %s", w.Code, got, want)
+	}
+	if w := request(t, h, "POST", "/api/ui/config", "{}"); w.Code != 405 || w.Header().Get("Allow") != "GET, HEAD" {
+		t.Errorf("POST /api/ui/config = %d Allow %q, want 405 GET, HEAD", w.Code, w.Header().Get("Allow"))
+	}
+}
+
+func TestContent(t *testing.T) {
+	for _, tt := range []struct {
+		name, target, lang, want string
+	}{
+		{"indonesian", "/api/content?lang=id", "", "id"},
+		{"english", "/api/content?lang=en", "", "en"},
+		{"english by header", "/api/content", "en", "en"},
+		{"query wins over header", "/api/content?lang=id", "en", "id"},
+		{"unknown language", "/api/content?lang=fr", "en", "id"},
+		{"default", "/api/content", "", "id"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake()
+			w := request(t, Handler(f, nil), "GET", tt.target, "", "X-Kiosk-Lang", tt.lang)
+			if w.Code != 200 {
+				t.Fatalf("GET %s = %d %s", tt.target, w.Code, w.Body)
+			}
+			checkJSONHeaders(t, w)
+			var got kiosk.LocalContent
+			if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Lang != tt.want || got.Version < 1 || got.Updated == "" || len(got.Pages) == 0 {
+				t.Errorf("content = lang %q version %d updated %q %d pages, want lang %q", got.Lang, got.Version, got.Updated, len(got.Pages), tt.want)
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if !slices.Equal(f.contentLang, []string{tt.want}) {
+				t.Errorf("backend asked for %v, want [%s]", f.contentLang, tt.want)
+			}
+		})
+	}
+	t.Run("backend fails", func(t *testing.T) {
+		f := newFake()
+		f.contentErr = errors.New("store closed")
+		w := request(t, Handler(f, nil), "GET", "/api/content?lang=en", "", "X-Kiosk-Lang", "en")
+		checkJSONHeaders(t, w)
+		b := decodeError(t, w)
+		if w.Code != 500 || b.Error.Code != codeInternal || b.Error.Message != msg(t, "en", "err.internal", nil) {
+			t.Errorf("GET /api/content = %d %s, want 500 internal with the English message", w.Code, w.Body)
+		}
+		if strings.Contains(w.Body.String(), "store closed") {
+			t.Errorf("body %s leaks the internal error", w.Body)
+		}
+	})
+}
+
+func TestPrint(t *testing.T) {
+	for _, tt := range []struct {
+		name, body, lang string
+		wantStatus       int
+		want             string // literal body; "..." is the catalogue message
+		msgKey           string
+		wantPrinted      []string
+	}{
+		{"queued", `{"plate":"BA 1234 QR"}`, "", 202, `{"job":"j-1"}`, "", []string{"BA 1234 QR"}},
+		{"normalised first", `{"plate":"ba3456qr"}`, "", 409,
+			`{"error":{"code":"printer_unavailable","message":"..."},"plate":"BA 3456 QR"}`, "err.printer_unavailable", []string{"BA 3456 QR"}},
+		{"printer unavailable in English", `{"plate":"BA 3456 QR"}`, "en", 409,
+			`{"error":{"code":"printer_unavailable","message":"..."},"plate":"BA 3456 QR"}`, "err.printer_unavailable", []string{"BA 3456 QR"}},
+		{"not looked up", `{"plate":"BA 9 Z"}`, "", 409,
+			`{"error":{"code":"not_looked_up","message":"..."},"plate":"BA 9 Z"}`, "err.not_looked_up", []string{"BA 9 Z"}},
+		{"limit", `{"plate":"BA 1 A"}`, "", 429,
+			`{"error":{"code":"print_limit","message":"..."},"plate":"BA 1 A"}`, "err.print_limit", []string{"BA 1 A"}},
+		{"maintenance", `{"plate":"BA 7001 AAB"}`, "", 503,
+			`{"error":{"code":"maintenance","message":"..."},"plate":"BA 7001 AAB"}`, "err.maintenance", []string{"BA 7001 AAB"}},
+		{"invalid plate", `{"plate":"BA 0000 QR"}`, "", 400,
+			`{"error":{"code":"invalid_plate","reason":"BAD_NUMBER","message":"..."}}`, "err.invalid_plate.BAD_NUMBER", nil},
+		{"other region keeps plate", `{"plate":"BK 1234 AB"}`, "en", 400,
+			`{"error":{"code":"invalid_plate","reason":"OTHER_REGION","province":"Sumatera Utara","message":"..."},"plate":"BK 1234 AB"}`,
+			"err.invalid_plate.OTHER_REGION", nil},
+		{"empty body", ``, "", 400, `{"error":{"code":"bad_request","message":"..."}}`, "err.bad_request", nil},
+		{"unknown field", `{"plate":"BA 1234 QR","rangka5":"8K21A"}`, "", 400, `{"error":{"code":"bad_request","message":"..."}}`, "err.bad_request", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake()
+			w := request(t, Handler(f, nil), "POST", "/api/print", tt.body, "X-Kiosk-Lang", tt.lang)
+			lang := "id"
+			if tt.lang != "" {
+				lang = tt.lang
+			}
+			want := tt.want
+			if tt.msgKey != "" {
+				want = withMessage(want, msg(t, lang, tt.msgKey, map[string]string{"province": "Sumatera Utara"}))
+			}
+			if got := strings.TrimSpace(w.Body.String()); w.Code != tt.wantStatus || got != want {
+				t.Errorf("POST /api/print %s = %d\n%s\nwant %d\n%s", tt.body, w.Code, got, tt.wantStatus, want)
+			}
+			checkJSONHeaders(t, w)
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if !slices.Equal(f.printed, tt.wantPrinted) {
+				t.Errorf("backend printed %q, want %q", f.printed, tt.wantPrinted)
+			}
+			if tt.wantStatus >= 400 && strings.Contains(w.Body.String(), "8K21A") {
+				t.Errorf("reply echoes rangka5: %s", w.Body)
+			}
+		})
+	}
+	t.Run("GET is not allowed", func(t *testing.T) {
+		w := request(t, Handler(newFake(), nil), "GET", "/api/print", "")
+		if w.Code != 405 || w.Header().Get("Allow") != "POST" {
+			t.Errorf("GET /api/print = %d Allow %q", w.Code, w.Header().Get("Allow"))
+		}
+	})
+}
+
+func TestPrintJob(t *testing.T) {
+	h := Handler(newFake(), nil)
+	for _, tt := range []struct {
+		method, path, lang string
+		wantStatus         int
+		want               string
+	}{
+		{"GET", "/api/print/j-1", "", 200, `{"job":"j-1","state":"printing","error":""}`},
+		{"GET", "/api/print/j-2", "", 200, `{"job":"j-2","state":"failed","error":"Kertas habis."}`},
+		{"GET", "/api/print/nope", "", 404, withMessage(`{"error":{"code":"bad_request","message":"..."}}`, msg(t, "id", "err.bad_request.print_job", nil))},
+		{"GET", "/api/print/nope", "en", 404, withMessage(`{"error":{"code":"bad_request","message":"..."}}`, msg(t, "en", "err.bad_request.print_job", nil))},
+	} {
+		t.Run(tt.path+"/"+tt.lang, func(t *testing.T) {
+			w := request(t, h, tt.method, tt.path, "", "X-Kiosk-Lang", tt.lang)
+			if got := strings.TrimSpace(w.Body.String()); w.Code != tt.wantStatus || got != tt.want {
+				t.Errorf("%s %s = %d %s, want %d %s", tt.method, tt.path, w.Code, got, tt.wantStatus, tt.want)
+			}
+			checkJSONHeaders(t, w)
+		})
+	}
+	if w := request(t, h, "DELETE", "/api/print/j-1", ""); w.Code != 405 || w.Header().Get("Allow") != "GET, HEAD" {
+		t.Errorf("DELETE /api/print/j-1 = %d Allow %q, want 405", w.Code, w.Header().Get("Allow"))
+	}
+}
+
+func TestStatusOfPrinting(t *testing.T) {
+	for code, want := range map[string]int{
+		kiosk.CodePrinterUnavailable: 409, kiosk.CodeNotLookedUp: 409, kiosk.CodePrintLimit: 429,
+	} {
+		if got := statusOf(code); got != want {
+			t.Errorf("statusOf(%q) = %d, want %d", code, got, want)
+		}
+	}
+}
+
+// ---- Server-sent events -------------------------------------------------
+
+// sseEvent is one event read from a stream.
+type sseEvent struct {
+	name, data string
+}
+
+// readEvent reads the next event, skipping comments.
+func readEvent(t *testing.T, r *bufio.Reader) sseEvent {
+	t.Helper()
+	var ev sseEvent
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("stream ended: %v (event so far %+v)", err, ev)
+		}
+		line = strings.TrimSuffix(line, "\n")
+		switch {
+		case line == "":
+			if ev.name != "" || ev.data != "" {
+				return ev
+			}
+		case strings.HasPrefix(line, ":"):
+		case strings.HasPrefix(line, "event: "):
+			ev.name = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			ev.data = strings.TrimPrefix(line, "data: ")
+		default:
+			t.Fatalf("unexpected line %q", line)
+		}
+	}
+}
+
+func TestEvents(t *testing.T) {
+	f := newFake()
+	f.events = []Event{
+		{Name: "status", Data: f.status},
+		{Name: "bad\nname", Data: 1},            // cannot be framed: skipped
+		{Name: "content", Data: make(chan int)}, // cannot be encoded: skipped
+		{Name: "maintenance", Data: Maintenance{}},
+	}
+	f.more = make(chan Event)
+	f.eventsDone = make(chan struct{})
+	returned := make(chan struct{})
+	h := Handler(f, nil)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		if r.URL.Path == "/api/events" {
+			close(returned)
+		}
+	}))
+	defer srv.Close()
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/events", nil)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	for name, want := range map[string]string{
+		"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no",
+		"Content-Security-Policy": contentSecurityPolicy,
+	} {
+		if got := resp.Header.Get(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /api/events = %d", resp.StatusCode)
+	}
+	r := bufio.NewReader(resp.Body)
+	status, _ := json.Marshal(f.status)
+	for _, want := range []sseEvent{
+		{"status", string(status)},
+		{"maintenance", `{"on":false,"message":""}`},
+	} {
+		if got := readEvent(t, r); got != want {
+			t.Errorf("event %+v, want %+v", got, want)
+		}
+	}
+	// Later events arrive as they happen, each flushed at once.
+	for _, tt := range []struct {
+		ev   Event
+		want sseEvent
+	}{
+		{Event{Name: "maintenance", Data: Maintenance{On: true, Message: "Rusak.\nGunakan loket 3."}}, sseEvent{"maintenance", `{"on":true,"message":"Rusak.\nGunakan loket 3."}`}},
+		{Event{Name: "content", Data: 7}, sseEvent{"content", "7"}},
+		{Event{Name: "reload"}, sseEvent{"reload", "null"}},
+	} {
+		select {
+		case f.more <- tt.ev:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the handler does not take events")
+		}
+		if got := readEvent(t, r); got != tt.want {
+			t.Errorf("event %+v, want %+v", got, tt.want)
+		}
+	}
+
+	cancel() // the page goes away
+	for what, ch := range map[string]chan struct{}{"the handler": returned, "the backend's event goroutine": f.eventsDone} {
+		select {
+		case <-ch:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s did not return after the client went", what)
+		}
+	}
+}
+
+func TestEventsBackendCloses(t *testing.T) {
+	f := newFake()
+	f.events = []Event{{Name: "reload"}}
+	f.more = make(chan Event)
+	close(f.more) // the agent is shutting down
+	w := request(t, Handler(f, nil), "GET", "/api/events", "")
+	if w.Code != 200 || w.Body.String() != "event: reload\ndata: null\n\n" {
+		t.Errorf("GET /api/events = %d %q", w.Code, w.Body)
+	}
+	if !w.Flushed {
+		t.Error("events were not flushed")
+	}
+	if w := request(t, Handler(f, nil), "HEAD", "/api/events", ""); w.Code != 200 || w.Body.Len() != 0 || w.Header().Get("Content-Type") != "text/event-stream" {
+		t.Errorf("HEAD /api/events = %d %q %q", w.Code, w.Header().Get("Content-Type"), w.Body)
+	}
+}
+
+// sseRecorder is a ResponseWriter with Flush that can be read while the
+// handler writes.
+type sseRecorder struct {
+	mu      sync.Mutex
+	header  http.Header
+	code    int
+	body    strings.Builder
+	flushed string // the body as of the last Flush
+}
+
+func (s *sseRecorder) Header() http.Header { return s.header }
+func (s *sseRecorder) WriteHeader(code int) {
+	s.mu.Lock()
+	s.code = code
+	s.mu.Unlock()
+}
+func (s *sseRecorder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.body.Write(p)
+}
+func (s *sseRecorder) Flush() {
+	s.mu.Lock()
+	s.flushed = s.body.String()
+	s.mu.Unlock()
+}
+func (s *sseRecorder) seen() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flushed
+}
+
+// TestEventsKeepalive runs the stream in fake time: a quiet stream gets a
+// comment every 15 s, and the handler returns when the request is done.
+func TestEventsKeepalive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		f.events = []Event{{Name: "maintenance", Data: Maintenance{}}}
+		f.eventsDone = make(chan struct{})
+		h := Handler(f, nil)
+		ctx, cancel := context.WithCancel(t.Context())
+		req := httptest.NewRequest("GET", "/api/events", nil).WithContext(ctx)
+		w := &sseRecorder{header: http.Header{}}
+		done := make(chan struct{})
+		go func() {
+			h.ServeHTTP(w, req)
+			close(done)
+		}()
+		synctest.Wait()
+		first := "event: maintenance\ndata: {\"on\":false,\"message\":\"\"}\n\n"
+		if got := w.seen(); got != first {
+			t.Fatalf("flushed %q, want %q", got, first)
+		}
+		time.Sleep(sseKeepalive - time.Second)
+		synctest.Wait()
+		if got := w.seen(); got != first {
+			t.Fatalf("before 15 s: flushed %q", got)
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := w.seen(); got != first+": keepalive\n\n" {
+			t.Fatalf("after 15 s: flushed %q", got)
+		}
+		time.Sleep(sseKeepalive)
+		synctest.Wait()
+		if got := strings.Count(w.seen(), ": keepalive\n\n"); got != 2 {
+			t.Errorf("after 30 s: %d keepalives, want 2", got)
+		}
+		cancel()
+		synctest.Wait()
+		select {
+		case <-done:
+		default:
+			t.Fatal("the handler did not return after the request was cancelled")
+		}
+		select {
+		case <-f.eventsDone:
+		default:
+			t.Fatal("the backend's event goroutine is left behind")
+		}
+		if w.code != 200 || w.header.Get("Content-Type") != "text/event-stream" {
+			t.Errorf("status %d Content-Type %q", w.code, w.header.Get("Content-Type"))
+		}
+	})
 }

@@ -268,8 +268,8 @@ func checkConfig(cfg Config) error {
 	if cfg.LookupTimeout < 100*time.Millisecond {
 		errs = append(errs, fmt.Errorf("--lookup-timeout %v: at least 100ms", cfg.LookupTimeout))
 	}
-	if cfg.Idle < 10*time.Second || cfg.Countdown < 3*time.Second {
-		errs = append(errs, fmt.Errorf("--idle %v / --countdown %v: at least 10s and 3s", cfg.Idle, cfg.Countdown))
+	if cfg.Idle < 2*time.Second || cfg.Countdown < 2*time.Second {
+		errs = append(errs, fmt.Errorf("--idle %v / --countdown %v: at least 2s each", cfg.Idle, cfg.Countdown))
 	}
 	if cfg.UIUnresponsive < time.Second {
 		errs = append(errs, fmt.Errorf("--ui-unresponsive %v: at least 1s", cfg.UIUnresponsive))

@@ -70,6 +70,30 @@ func (b *backend) Ping() {
 func (b *backend) Lookup(context.Context, kiosk.LookupRequest) (ui.LookupAnswer, *kiosk.Error) {
 	return ui.LookupAnswer{}, &kiosk.Error{Code: kiosk.CodeSourceUnavailable}
 }
+func (b *backend) UIConfig() ui.UIConfig {
+	return ui.UIConfig{Kiosk: "test-01", Office: "test", IdleS: 60, CountdownS: 15, PingS: 5,
+		ClientTimeoutS: 8, RequireRangka5: true, Region: "BA"}
+}
+func (b *backend) Content(_ context.Context, lang string) (kiosk.LocalContent, error) {
+	return kiosk.DefaultContent().Local(lang), nil
+}
+
+// Events sends the current state, as the agent does, then nothing until
+// the page goes.
+func (b *backend) Events(ctx context.Context) <-chan ui.Event {
+	ch := make(chan ui.Event, 2)
+	ch <- ui.Event{Name: "status", Data: kiosk.Status{Mode: kiosk.ModeReady}}
+	ch <- ui.Event{Name: "maintenance", Data: ui.Maintenance{}}
+	go func() {
+		<-ctx.Done()
+		close(ch)
+	}()
+	return ch
+}
+func (b *backend) Print(context.Context, string) (string, *kiosk.Error) {
+	return "", &kiosk.Error{Code: kiosk.CodePrinterUnavailable}
+}
+func (b *backend) PrintJob(context.Context, string) (ui.PrintJob, bool) { return ui.PrintJob{}, false }
 
 func TestNoDisplayIsAnErrorNotACrash(t *testing.T) {
 	_, err := webview.Open(func(string) string { return "" }, webview.Opts{})
@@ -89,7 +113,10 @@ func TestPageRunsInWebView(t *testing.T) {
 	}
 	b := &backend{pings: make(chan struct{}, 1), plates: make(chan string, 16)}
 	srv := httptest.NewServer(ui.Handler(b, nil))
-	defer srv.Close()
+	defer func() {
+		srv.CloseClientConnections() // the page's event stream
+		srv.Close()
+	}()
 
 	preview := make(chan string, 16)
 	var failure string
@@ -125,6 +152,20 @@ func drive(w *webview.Window, b *backend, preview chan string) string {
 	case <-deadline:
 		return "the page never pinged the agent: its JavaScript did not run"
 	}
+	// The guided flow: wait for the welcome screen, tap Mulai, type.
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for ready := false; !ready; {
+		select {
+		case got := <-preview:
+			ready = got == "ready"
+		case <-tick.C:
+			w.Eval(`reportPreview(document.documentElement.dataset.ready==='1'?'ready':'')`)
+		case <-deadline:
+			return "the page never became ready (config and catalogues)"
+		}
+	}
+	w.Eval(`document.getElementById('start').click()`)
 	w.Eval(`(function(){var p=document.getElementById('plate');p.value='ba1o34qr';p.dispatchEvent(new Event('input',{bubbles:true}));})()`)
 	for {
 		select {
@@ -137,8 +178,6 @@ func drive(w *webview.Window, b *backend, preview chan string) string {
 		}
 		break
 	}
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
 	for {
 		select {
 		case got := <-preview:
