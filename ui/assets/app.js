@@ -22,8 +22,8 @@
 //       screen's <section data-screen> is displayed.
 //   document.body.dataset.page  the id of the page on the info screen.
 //   document.body.dataset.lookupMs / lookupSource  set when a lookup
-//       succeeded and the result was painted (two animation frames after
-//       the DOM update): milliseconds since #search (or #plate-next when
+//       succeeded and the result was painted (the task queued from the
+//       animation frame that drew it): milliseconds since #search (or #plate-next when
 //       the chassis step is off) was activated, and live|cache. Removed
 //       when a new lookup starts and on reset.
 //
@@ -730,12 +730,15 @@
       renderResult();
       showScreen('result');
       const source = res.data.source === 'cache' ? 'cache' : 'live';
+      // "Painted": the frame that shows the result has been drawn. A task
+      // queued from its animation-frame callback runs right after that
+      // frame's paint.
       requestAnimationFrame(function () {
-        requestAnimationFrame(function () {
+        setTimeout(function () {
           if (gen !== app.gen || s.answer !== res.data) return;
-          document.body.dataset.lookupMs = String(Math.round(performance.now() - t0));
+          document.body.dataset.lookupMs = (performance.now() - t0).toFixed(1);
           document.body.dataset.lookupSource = source;
-        });
+        }, 0);
       });
       return;
     }
