@@ -47,7 +47,8 @@ var layers = map[string]struct {
 	},
 	// compose
 	"kiosk/agent": {
-		internal: []string{"kiosk", "kiosk/pkb", "kiosk/plate", "sync/outbox", "sync/natsbus", "ui"},
+		internal: []string{"kiosk", "kiosk/pkb", "kiosk/plate", "sync/outbox", "sync/natsbus", "ui",
+			"printer", "printer/escpos", "printer/models", "printer/slip"},
 		external: []string{"github.com/nats-io/nats.go"},
 	},
 	"kiosk/hubserver": {
@@ -55,10 +56,11 @@ var layers = map[string]struct {
 		external: []string{"github.com/nats-io/nats-server/v2", "github.com/nats-io/nats.go"},
 	},
 	// cmd
-	"kiosk/cmd/kioskd":    {internal: []string{"kiosk", "kiosk/agent"}},
-	"kiosk/cmd/kioskhub":  {internal: []string{"kiosk", "kiosk/hubserver"}},
-	"kiosk/cmd/kioskui":   {internal: []string{"ui/webview"}},
-	"kiosk/cmd/kioskdemo": {},
+	"kiosk/cmd/kioskd":     {internal: []string{"kiosk", "kiosk/agent", "printer/printerdev"}},
+	"kiosk/cmd/printersim": {internal: []string{"printer/printersim"}},
+	"kiosk/cmd/kioskhub":   {internal: []string{"kiosk", "kiosk/hubserver"}},
+	"kiosk/cmd/kioskui":    {internal: []string{"ui/webview"}},
+	"kiosk/cmd/kioskdemo":  {},
 }
 
 type pkg struct {

@@ -112,6 +112,7 @@ func FuzzSplitJob(f *testing.F) {
 	f.Fuzz(func(t *testing.T, job []byte, size uint8) {
 		chunks := splitJob(job, int(size))
 		var joined []byte
+		parsed := 0 // job[:parsed] is whole commands
 		for i, c := range chunks {
 			if len(c.b) == 0 || len(c.b) > max(int(size), 1) {
 				t.Fatalf("chunk %d has %d bytes, size %d", i, len(c.b), size)
@@ -119,12 +120,15 @@ func FuzzSplitJob(f *testing.F) {
 			joined = append(joined, c.b...)
 			if c.check {
 				// Everything before a checked boundary parses as whole commands.
-				for p := 0; p < len(joined); {
-					n, ok := cmdLen(joined[p:])
+				for parsed < len(joined) {
+					n, ok := cmdLen(job[parsed:])
 					if !ok {
-						t.Fatalf("checked boundary at %d, but bytes at %d do not parse", len(joined), p)
+						t.Fatalf("checked boundary at %d, but bytes at %d do not parse", len(joined), parsed)
 					}
-					p += n
+					parsed += n
+				}
+				if parsed != len(joined) {
+					t.Fatalf("checked boundary at %d is inside the command ending at %d", len(joined), parsed)
 				}
 			}
 		}

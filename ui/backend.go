@@ -101,5 +101,5 @@ type UIConfig struct {
 type PrintJob struct {
 	Job   string `json:"job"`
 	State string `json:"state"` // queued | printing | done | failed
-	Error string `json:"error"` // why it failed, in the session's language
+	Error string `json:"error"` // why it failed: the agent gives a reason code (paper_out, cover_open, offline, fault, lost, abandoned), the handler sends its message in the request's language
 }

@@ -525,5 +525,10 @@ func (h *handler) printJob(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusNotFound, &kiosk.Error{Code: kiosk.CodeBadRequest}, "err.bad_request.print_job", "")
 		return
 	}
+	if job.Error != "" {
+		// The agent names the reason (paper_out, cover_open, offline,
+		// fault, lost, abandoned); the taxpayer reads it in their language.
+		job.Error = h.cat.errorMessage(requestLang(r), "print.reason."+job.Error, &kiosk.Error{Code: codeInternal})
+	}
 	writeJSON(w, http.StatusOK, job)
 }

@@ -242,7 +242,7 @@ func newFake() *fakeBackend {
 		},
 		jobs: map[string]PrintJob{
 			"j-1": {Job: "j-1", State: "printing"},
-			"j-2": {Job: "j-2", State: "failed", Error: "Kertas habis."},
+			"j-2": {Job: "j-2", State: "failed", Error: "paper_out"}, // a reason code, worded by the handler
 		},
 	}
 }
@@ -1366,7 +1366,7 @@ func TestPrintJob(t *testing.T) {
 		want               string
 	}{
 		{"GET", "/api/print/j-1", "", 200, `{"job":"j-1","state":"printing","error":""}`},
-		{"GET", "/api/print/j-2", "", 200, `{"job":"j-2","state":"failed","error":"Kertas habis."}`},
+		{"GET", "/api/print/j-2", "", 200, `{"job":"j-2","state":"failed","error":"Kertas printer habis. Silakan hubungi petugas."}`},
 		{"GET", "/api/print/nope", "", 404, withMessage(`{"error":{"code":"bad_request","message":"..."}}`, msg(t, "id", "err.bad_request.print_job", nil))},
 		{"GET", "/api/print/nope", "en", 404, withMessage(`{"error":{"code":"bad_request","message":"..."}}`, msg(t, "en", "err.bad_request.print_job", nil))},
 	} {

@@ -37,6 +37,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk"
+	"github.com/sumbar-samsat/pkbkiosk/printer/models"
 	"github.com/sumbar-samsat/pkbkiosk/sync/natsbus"
 	"github.com/sumbar-samsat/pkbkiosk/sync/outbox"
 	"github.com/sumbar-samsat/pkbkiosk/ui"
@@ -52,6 +53,25 @@ type Config struct {
 	Creds  string // NATS .creds file; "" for none
 
 	HTTP string // loopback listen address, default 127.0.0.1:8321
+
+	// OpenPrinter opens the receipt printer; nil means no printer. The
+	// agent never opens a device itself: kioskd passes printerdev.Open,
+	// tests pass a simulator's port or a playback.
+	OpenPrinter      func(ctx context.Context) (PrinterPort, error)
+	PrinterTransport string        // usb | serial | tcp, for the status
+	PrinterColumns   int           // slip width; 0 = from the model, else 32
+	// PrinterModel is an escpos-printer-db profile id (e.g. "TM-T20II",
+	// "ZJ-5870") for printers that cannot be identified over their port;
+	// "" = ask the printer (USB device id, GS I).
+	PrinterModel string
+	// NearEndSensor says whether the roll has a near-end sensor: "yes",
+	// "no" or "auto" (paper reads "unknown" until the printer once reports
+	// near end, which proves the sensor). Optional on many models, so the
+	// installer states it.
+	NearEndSensor string
+	PrinterPoll      time.Duration // status poll while idle, default 1s
+	PrintAttempts    int           // slips per session, default 3
+	OfficeName       string        // slip header, default "UPTD PPD <OFFICE>"
 
 	UI           string // "auto" (start kioskui when a display exists) or "off"
 	KioskUI      string // kioskui binary; "" = kioskui next to this executable
@@ -82,6 +102,11 @@ type Config struct {
 	// from the hub (also at every (re)connect); default 10m.
 	ContentRefresh time.Duration
 
+	// OnFault, if set, is told every fault raised (true) and cleared
+	// (false), once per change, in order; the reporting release turns these
+	// into events.
+	OnFault func(code string, raised bool)
+
 	TZ     *time.Location   // nil = Asia/Jakarta
 	Now    func() time.Time // nil = time.Now
 	Logger *slog.Logger     // nil = discard
@@ -105,6 +130,8 @@ func DefaultConfig() Config {
 		Countdown:      15 * time.Second,
 		UIUnresponsive: 30 * time.Second,
 		ContentRefresh: 10 * time.Minute,
+		PrinterPoll:    time.Second,
+		PrintAttempts:  3,
 	}
 }
 
@@ -127,15 +154,19 @@ type Agent struct {
 	cacheCh chan outbox.CacheEntry
 	ui      *uiSupervisor
 
-	changed chan struct{} // closed and replaced on every change the screen shows
+	changed chan struct{}  // closed and replaced on every change the screen shows
+	jobs    chan *printJob // to the printer loop
 
-	mu          sync.Mutex // guards the fields below
-	session     *session   // nil when no taxpayer session is open
-	lastPing    time.Time
-	maintenance maintenance
-	content     kiosk.ContentBundle
-	faults      map[string]time.Time // active local faults (ui.*) since when
-	reloads     int                  // ui-reload requests so far
+	mu           sync.Mutex // guards the fields below
+	session      *session   // nil when no taxpayer session is open
+	lastPing     time.Time
+	maintenance  maintenance
+	content      kiosk.ContentBundle
+	faults       map[string]time.Time // active local faults (ui.*, printer.*) since when
+	reloads      int                  // ui-reload requests so far
+	printer      kiosk.PrinterStatus  // last reading
+	printerModel string
+	printerCols  int
 }
 
 // session is one taxpayer's visit; it lives in memory only and is dropped
@@ -144,6 +175,8 @@ type session struct {
 	id       string
 	lastSeen time.Time         // last request of the page in this session
 	results  map[string][]byte // canonical plate -> result JSON, for printing
+	jobs     map[string]*printJob
+	prints   int // print requests so far
 }
 
 type maintenance struct {
@@ -188,6 +221,18 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 	if cfg.ContentRefresh == 0 {
 		cfg.ContentRefresh = def.ContentRefresh
 	}
+	if cfg.PrinterPoll == 0 {
+		cfg.PrinterPoll = def.PrinterPoll
+	}
+	if cfg.PrintAttempts == 0 {
+		cfg.PrintAttempts = def.PrintAttempts
+	}
+	if cfg.NearEndSensor == "" {
+		cfg.NearEndSensor = "auto"
+	}
+	if cfg.OfficeName == "" {
+		cfg.OfficeName = "UPTD PPD " + strings.ToUpper(cfg.Office)
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -198,7 +243,8 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 		return nil, err
 	}
 	a := &Agent{cfg: cfg, log: cfg.Logger, started: cfg.Now(), cacheCh: make(chan outbox.CacheEntry, 64),
-		changed: make(chan struct{}), faults: map[string]time.Time{}}
+		changed: make(chan struct{}), jobs: make(chan *printJob, 4), faults: map[string]time.Time{}}
+	a.printer = kiosk.PrinterStatus{Paper: "unknown", Transport: "none"}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -220,6 +266,13 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 	a.boot = readBootID(cfg.BootIDFile)
 	if err := a.loadScreenState(ctx); err != nil {
 		return nil, err
+	}
+	// A slip interrupted by a crash or a power cut is never printed later
+	// for someone else.
+	if n, err := a.store.JobsFailUnfinished(ctx, "interrupted", cfg.Now()); err != nil {
+		return nil, err
+	} else if n > 0 {
+		a.log.Warn("unfinished print jobs marked failed", "count", n)
 	}
 
 	a.ln, err = net.Listen("tcp", cfg.HTTP)
@@ -276,6 +329,24 @@ func checkConfig(cfg Config) error {
 	}
 	if cfg.ContentRefresh < 100*time.Millisecond {
 		errs = append(errs, fmt.Errorf("--content-refresh %v: at least 100ms", cfg.ContentRefresh))
+	}
+	if cfg.PrinterPoll < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("--printer-poll %v: at least 100ms", cfg.PrinterPoll))
+	}
+	if cfg.PrinterModel != "" {
+		if _, ok := models.Lookup(cfg.PrinterModel); !ok {
+			errs = append(errs, fmt.Errorf("--printer-model %q: not an escpos-printer-db profile id (e.g. TM-T20II, TM-T88V, ZJ-5870)", cfg.PrinterModel))
+		}
+	}
+	switch cfg.NearEndSensor {
+	case "auto", "yes", "no":
+	default:
+		errs = append(errs, fmt.Errorf("--printer-near-end %q: want auto, yes or no", cfg.NearEndSensor))
+	}
+	switch cfg.PrinterColumns {
+	case 0, 32, 36, 42, 48:
+	default:
+		errs = append(errs, fmt.Errorf("--printer-columns %d: want 32, 36, 42 or 48 (0: from the model)", cfg.PrinterColumns))
 	}
 	if cfg.CacheMax < 0 {
 		errs = append(errs, fmt.Errorf("--cache-max %d: must not be negative", cfg.CacheMax))
@@ -404,6 +475,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	wg.Go(func() { a.heartbeat(ctx) })
 	wg.Go(func() { a.contentSync(ctx) })
 	wg.Go(func() { a.sessionReaper(ctx) })
+	if a.cfg.OpenPrinter != nil {
+		wg.Go(func() { a.printerLoop(ctx) })
+	}
 	if a.cfg.UI == "auto" {
 		wg.Go(func() { a.ui.run(ctx) })
 	}

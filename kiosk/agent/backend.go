@@ -57,7 +57,7 @@ func (b backend) StartSession(ctx context.Context) (string, error) {
 	rand.Read(id)
 	b.a.mu.Lock()
 	// A new visit replaces whatever the previous one left behind.
-	b.a.session = &session{id: hex.EncodeToString(id), lastSeen: b.a.cfg.Now(), results: map[string][]byte{}}
+	b.a.session = &session{id: hex.EncodeToString(id), lastSeen: b.a.cfg.Now(), results: map[string][]byte{}, jobs: map[string]*printJob{}}
 	sid := b.a.session.id
 	b.a.mu.Unlock()
 	b.a.notify()
@@ -87,6 +87,9 @@ func (a *Agent) mode() string {
 	defer a.mu.Unlock()
 	if a.maintenance.On {
 		return kiosk.ModeMaintenance
+	}
+	if a.printingLocked() {
+		return kiosk.ModePrinting
 	}
 	if a.session != nil {
 		return kiosk.ModeSession
@@ -237,19 +240,17 @@ func (a *Agent) status(ctx context.Context) kiosk.Status {
 		At:          now.In(a.cfg.TZ).Format(time.RFC3339),
 		HBIntervalS: int(a.cfg.Heartbeat / time.Second),
 		Mode:        a.mode(),
-		// The printer driver arrives with the printer issue; until then the
-		// agent says plainly that it has none.
-		Printer: kiosk.PrinterStatus{Paper: "unknown", Transport: "none"},
-		Power:   kiosk.PowerStatus{Source: "unknown"},
-		Bus:     kiosk.BusStatus{Connected: a.nc.IsConnected()},
-		Faults:  a.faultList(),
-		Store:   a.storeOK,
+		Power:       kiosk.PowerStatus{Source: "unknown"},
+		Bus:         kiosk.BusStatus{Connected: a.nc.IsConnected()},
+		Faults:      a.faultList(),
+		Store:       a.storeOK,
 	}
 	var fs syscall.Statfs_t
 	if err := syscall.Statfs(a.cfg.Data, &fs); err == nil {
 		st.Disk = kiosk.DiskStatus{FreeBytes: fs.Bavail * uint64(fs.Bsize), TotalBytes: fs.Blocks * uint64(fs.Bsize)}
 	}
 	a.mu.Lock()
+	st.Printer = a.printer
 	if !a.lastPing.IsZero() {
 		s := int64(now.Sub(a.lastPing) / time.Second)
 		st.UI.LastPingS = &s

@@ -150,6 +150,9 @@ func (a *Agent) setFault(code string) {
 	a.mu.Unlock()
 	if !had {
 		a.log.Warn("fault raised", "code", code)
+		if a.cfg.OnFault != nil {
+			a.cfg.OnFault(code, true)
+		}
 		a.notify()
 	}
 }
@@ -161,6 +164,9 @@ func (a *Agent) clearFault(code string) {
 	a.mu.Unlock()
 	if had {
 		a.log.Info("fault cleared", "code", code)
+		if a.cfg.OnFault != nil {
+			a.cfg.OnFault(code, false)
+		}
 		a.notify()
 	}
 }
@@ -321,23 +327,9 @@ func (b backend) Content(ctx context.Context, lang string) (kiosk.LocalContent, 
 func (b backend) Events(ctx context.Context) <-chan ui.Event { return b.a.events(ctx) }
 
 func (b backend) Print(ctx context.Context, p string) (string, *kiosk.Error) {
-	if b.a.inMaintenance() {
-		return "", &kiosk.Error{Code: kiosk.CodeMaintenance}
-	}
-	b.a.touchSession()
-	b.a.mu.Lock()
-	ok := false
-	if b.a.session != nil {
-		_, ok = b.a.session.results[p]
-	}
-	b.a.mu.Unlock()
-	if !ok {
-		return "", &kiosk.Error{Code: kiosk.CodeNotLookedUp}
-	}
-	// The printer driver arrives with the printer issue.
-	return "", &kiosk.Error{Code: kiosk.CodePrinterUnavailable}
+	return b.a.print(ctx, p)
 }
 
 func (b backend) PrintJob(ctx context.Context, id string) (ui.PrintJob, bool) {
-	return ui.PrintJob{}, false
+	return b.a.printJob(id)
 }

@@ -150,7 +150,6 @@ type ptyDev struct {
 	master *os.File
 	slave  *os.File // held open so master reads never fail with EIO
 	pts    string   // /dev/pts/N
-	sess   *session
 }
 
 // Start checks cfg, opens the pty and the TCP port and starts serving.
@@ -334,7 +333,7 @@ func (s *Sim) plugLocked() error {
 			return fmt.Errorf("printersim: pty: %w", err)
 		}
 		ss := newSession(master)
-		s.pty = &ptyDev{master: master, slave: slave, pts: pts, sess: ss}
+		s.pty = &ptyDev{master: master, slave: slave, pts: pts}
 		s.startSessionLocked(ss)
 	}
 	if ln != nil {

@@ -629,8 +629,10 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	setState(t, s, State{Paper: PaperOK, Unplugged: true}) // replug starts new goroutines
 	setState(t, s, State{Paper: PaperOK, SlowMS: MaxSlowMS})
 	g := openSlave(t, link)
-	write(t, g, []byte{dle, eot, 1, 'x'}) // the reply now sleeps for a minute
-	waitFor(t, func() bool { // 'x' is in the print buffer: the bytes were fed
+	// The reply now sleeps for a minute; 'x' in the print buffer shows that
+	// the bytes were fed.
+	write(t, g, []byte{dle, eot, 1, 'x'})
+	waitFor(t, func() bool {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		return len(s.r.line) > 0

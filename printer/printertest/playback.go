@@ -44,9 +44,10 @@ import (
 //     gone: from then on every Read and Write returns it (an unplug).
 //     Other errors are returned once.
 //
-// Scripted timeouts need no op: a Read with nothing left to return fails
-// with os.ErrDeadlineExceeded, as a real port does when its read timeout
-// passes.
+// Timeouts need no op: a Read with nothing left to return fails with
+// os.ErrDeadlineExceeded, as a real port does when its read timeout
+// passes. To delay a reply, script the timeout and the reply apart:
+// {W: query, Err: os.ErrDeadlineExceeded}, {R: reply}.
 type Op struct {
 	W   []byte
 	R   []byte

@@ -229,3 +229,36 @@ func TestContent(t *testing.T) {
 		}
 	}
 }
+
+func TestJobs(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	at := time.UnixMilli(1_700_000_000_000)
+	for i, st := range []string{"queued", "printing", "done", "failed", "quarantined"} {
+		if err := s.JobPut(ctx, Job{ID: fmt.Sprint("j", i), State: st, CreatedAt: at.Add(time.Duration(i) * time.Second), UpdatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.JobsFailUnfinished(ctx, "interrupted", at.Add(time.Hour))
+	if err != nil || n != 2 {
+		t.Fatalf("JobsFailUnfinished = %d, %v; want 2 (queued and printing)", n, err)
+	}
+	for i, want := range []string{"failed", "failed", "done", "failed", "quarantined"} {
+		j, err := s.JobGet(ctx, fmt.Sprint("j", i))
+		if err != nil || j.State != want {
+			t.Errorf("job j%d = %+v, %v; want %s", i, j, err, want)
+		}
+		if i < 2 && j.Reason != "interrupted" {
+			t.Errorf("job j%d reason = %q, want interrupted", i, j.Reason)
+		}
+	}
+	if err := s.JobsPrune(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.JobGet(ctx, "j0"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("oldest job after prune: %v, want ErrNotFound", err)
+	}
+	if _, err := s.JobGet(ctx, "j4"); err != nil {
+		t.Errorf("newest job after prune: %v", err)
+	}
+}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk"
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/agent"
+	"github.com/sumbar-samsat/pkbkiosk/printer/printerdev"
 )
 
 func main() {
@@ -53,7 +54,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.NATS, "nats", "", "hub NATS URL, e.g. nats://hub:4222 (required)")
 	fs.StringVar(&cfg.Creds, "creds", "", "NATS credentials file (.creds)")
 	fs.StringVar(&cfg.HTTP, "http", cfg.HTTP, "loopback address of the taxpayer page and API")
-	printer := fs.String("printer", "none", "receipt printer: none (USB, serial and TCP printers arrive with the printer driver)")
+	printer := fs.String("printer", "none", "receipt printer: usb[:VID:PID] | serial:PATH[?baud=N] | tcp:HOST:PORT | none")
+	fs.IntVar(&cfg.PrinterColumns, "printer-columns", 0, "slip width in characters: 32, 36, 42 or 48 (0: from the printer model)")
+	fs.StringVar(&cfg.PrinterModel, "printer-model", "", "escpos-printer-db profile id (e.g. TM-T20II, ZJ-5870) when the printer cannot be identified")
+	fs.StringVar(&cfg.NearEndSensor, "printer-near-end", "auto", "paper near-end sensor fitted: yes, no or auto (learn from the printer)")
+	fs.DurationVar(&cfg.PrinterPoll, "printer-poll", cfg.PrinterPoll, "printer status poll interval while idle")
+	fs.IntVar(&cfg.PrintAttempts, "print-attempts", cfg.PrintAttempts, "slips a taxpayer may print in one session")
+	fs.StringVar(&cfg.OfficeName, "office-name", "", "office name on the slip (default: UPTD PPD <OFFICE>)")
 	fs.StringVar(&cfg.UI, "ui", cfg.UI, "auto: start kioskui when a display exists; off: never")
 	fs.StringVar(&cfg.KioskUI, "kioskui", "", "kioskui binary (default: next to kioskd)")
 	fs.BoolVar(&cfg.UIFullscreen, "ui-fullscreen", false, "start kioskui full-screen")
@@ -85,11 +92,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, kiosk.Version)
 		return nil
 	}
-	if *printer != "none" {
-		fmt.Fprintf(stderr, "kioskd: --printer %q: this release drives no printer yet; use --printer none\n", *printer)
+	spec, err := printerdev.ParseSpec(*printer)
+	if err != nil {
+		fmt.Fprintln(stderr, "kioskd: --printer:", err)
 		return errUsage
 	}
-	var err error
+	if spec.Kind != "none" {
+		cfg.PrinterTransport = spec.Kind
+		cfg.OpenPrinter = func(ctx context.Context) (agent.PrinterPort, error) { return printerdev.Open(ctx, spec) }
+	}
 	if cfg.TZ, err = kiosk.LoadTZ(*tz); err != nil {
 		fmt.Fprintln(stderr, "kioskd:", err)
 		return errUsage

@@ -17,7 +17,8 @@ func TestUsageAndConfigErrors(t *testing.T) {
 		{"unknown flag", []string{"--bogus"}, "bogus"},
 		{"bad id", append(append([]string{}, base...), "--id", "Padang_01"), "invalid"},
 		{"public http", append(append([]string{}, base...), "--http", "0.0.0.0:8321"), "loopback"},
-		{"printer not yet", append(append([]string{}, base...), "--printer", "usb"), "--printer"},
+		{"bad printer", append(append([]string{}, base...), "--printer", "serial:"), "--printer"},
+		{"bad columns", append(append([]string{}, base...), "--printer-columns", "40"), "printer-columns"},
 		{"bad tz", append(append([]string{}, base...), "--tz", "Mars/Base"), "Mars"},
 		{"bad log level", append(append([]string{}, base...), "--log-level", "loud"), "log-level"},
 	} {
