@@ -58,8 +58,8 @@ type Config struct {
 	// agent never opens a device itself: kioskd passes printerdev.Open,
 	// tests pass a simulator's port or a playback.
 	OpenPrinter      func(ctx context.Context) (PrinterPort, error)
-	PrinterTransport string        // usb | serial | tcp, for the status
-	PrinterColumns   int           // slip width; 0 = from the model, else 32
+	PrinterTransport string // usb | serial | tcp, for the status
+	PrinterColumns   int    // slip width; 0 = from the model, else 32
 	// PrinterModel is an escpos-printer-db profile id (e.g. "TM-T20II",
 	// "ZJ-5870") for printers that cannot be identified over their port;
 	// "" = ask the printer (USB device id, GS I).
@@ -69,9 +69,9 @@ type Config struct {
 	// near end, which proves the sensor). Optional on many models, so the
 	// installer states it.
 	NearEndSensor string
-	PrinterPoll      time.Duration // status poll while idle, default 1s
-	PrintAttempts    int           // slips per session, default 3
-	OfficeName       string        // slip header, default "UPTD PPD <OFFICE>"
+	PrinterPoll   time.Duration // status poll while idle, default 1s
+	PrintAttempts int           // slips per session, default 3
+	OfficeName    string        // slip header, default "UPTD PPD <OFFICE>"
 
 	UI           string // "auto" (start kioskui when a display exists) or "off"
 	KioskUI      string // kioskui binary; "" = kioskui next to this executable
