@@ -58,9 +58,11 @@ var layers = map[string]struct {
 	// cmd
 	"kiosk/cmd/kioskd":     {internal: []string{"kiosk", "kiosk/agent", "printer/printerdev"}},
 	"kiosk/cmd/printersim": {internal: []string{"printer/printersim"}},
-	"kiosk/cmd/kioskhub":   {internal: []string{"kiosk", "kiosk/hubserver"}},
-	"kiosk/cmd/kioskui":    {internal: []string{"ui/webview"}},
-	"kiosk/cmd/kioskdemo":  {},
+	"kiosk/cmd/printer-bringup": {internal: []string{"kiosk/pkb", "printer", "printer/escpos", "printer/printerdev",
+		"printer/printertest", "printer/slip"}},
+	"kiosk/cmd/kioskhub":  {internal: []string{"kiosk", "kiosk/hubserver"}},
+	"kiosk/cmd/kioskui":   {internal: []string{"ui/webview"}},
+	"kiosk/cmd/kioskdemo": {},
 }
 
 type pkg struct {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/agent"
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/hubserver"
+	"github.com/sumbar-samsat/pkbkiosk/printer/printersim"
 	"github.com/sumbar-samsat/pkbkiosk/sync/lookup/sample"
 )
 
@@ -324,4 +325,40 @@ func TestBrowserLanguageAndHelp(t *testing.T) {
 		t.Error("the information page does not show its date (diperbarui)")
 	}
 	b.shot("12-info-pembayaran")
+}
+
+// TestBrowserPrint: "Cetak" is disabled, with the reason, while the
+// printer (a printersim on a real pty) has no paper; with paper it prints
+// the slip and says so.
+func TestBrowserPrint(t *testing.T) {
+	e := newSimEnv(t, "serial")
+	v := e.sample(sample.Late)
+	if err := e.sim.SetState(printersim.State{Paper: "out"}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitPrinter(func(p printerStatus) bool { return p.Paper == "out" })
+	b := newBrowser(t, e.env)
+	b.click("#start")
+	b.typePlate(plateDigits(v.Plate))
+	waitText(t, b, "#plate-preview", v.Plate)
+	b.click("#plate-next")
+	b.keys(v.Rangka5)
+	b.click("#search")
+	b.waitScreen("result")
+	b.do(waitVisibleAction(`#print[disabled]`))
+	if reason := b.text("#print-reason"); !strings.Contains(strings.ToLower(reason), "kertas") {
+		t.Errorf("print reason = %q, want the paper-out message", reason)
+	}
+	b.shot("13-result-no-paper")
+
+	if err := e.sim.SetState(printersim.State{Paper: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	b.do(waitVisibleAction(`#print:not([disabled])`))
+	b.click("#print")
+	waitAttr(t, b, "#print-status", "data-state", "done")
+	b.shot("14-result-printed")
+	if out := e.sim.Output(); !strings.Contains(out, v.Plate) || !strings.Contains(out, "JUMLAH") {
+		t.Errorf("the printer got no slip:\n%s", out)
+	}
 }

@@ -1,7 +1,9 @@
 // Command kioskdemo is the launcher behind `make run`: it starts kioskhub
-// (embedded NATS with JetStream, generated sample data), then kioskd (which
-// starts the kioskui window when a display exists), prints the URLs and a
-// few sample plates to try, and on Ctrl-C stops every process it started.
+// (embedded NATS with JetStream, generated sample data), printersim (a
+// virtual receipt printer on a pseudo-terminal), then kioskd (which prints
+// on it through the serial path and starts the kioskui window when a
+// display exists), prints the URLs and a few sample plates to try, and on
+// Ctrl-C stops every process it started.
 //
 // Each child runs in its own process group, so the launcher can stop a
 // child together with whatever that child started (WebKit's helpers under
@@ -82,6 +84,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	simControl, err := freeAddr("127.0.0.1:9101")
+	if err != nil {
+		return err
+	}
+	pty, err := filepath.Abs(filepath.Join(*data, "printer0"))
+	if err != nil {
+		return err
+	}
 
 	// The sample store is generated once (a few seconds for 100,000
 	// vehicles) and reused by every later run.
@@ -106,8 +116,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	sim, err := start(ctx, "printersim", filepath.Join(*bin, "printersim"), stderr, "--pty", pty, "--control", simControl, "--model", "epson")
+	if err != nil {
+		return err
+	}
+	children = append(children, sim)
+	if err := waitFor(ctx, sim, 10*time.Second, "answering on "+simControl, answering("http://"+simControl+"/state")); err != nil {
+		return err
+	}
+
 	kargs := []string{"--id", "demo-01", "--office", "padang", "--data", kioskData, "--nats", "nats://" + natsAddr,
-		"--http", kioskAddr, "--ui", *ui, "--kioskui", filepath.Join(*bin, "kioskui"), "--log-level", "warn"}
+		"--http", kioskAddr, "--ui", *ui, "--kioskui", filepath.Join(*bin, "kioskui"), "--log-level", "warn",
+		// The simulated printer is a TM-T88-class model with the sensor.
+		"--printer", "serial:" + pty, "--printer-model", "TM-T88V", "--printer-near-end", "yes"}
 	kd, err := start(ctx, "kioskd", filepath.Join(*bin, "kioskd"), stderr, kargs...)
 	if err != nil {
 		return err
@@ -128,6 +149,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "  Kiosk status: http://%s/api/status\n", kioskAddr)
 	fmt.Fprintf(stdout, "  Hub NATS:     nats://%s   hub health: http://%s/healthz\n", natsAddr, hubHTTP)
+	fmt.Fprintf(stdout, "  Printer:      simulated on %s; what it printed: http://%s/output\n", pty, simControl)
+	fmt.Fprintf(stdout, "                run out of paper: curl -d '{\"paper\":\"out\"}' http://%s/state\n", simControl)
 	fmt.Fprintln(stdout)
 	fmt.Fprintln(stdout, "Plates to try (plate, last 5 of the chassis number, what you will see):")
 	sc := bufio.NewScanner(&plates)
@@ -142,7 +165,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	// A child that exits is reported, not fatal: stopping the hub is how one
 	// sees the kiosk answer from its cache.
-	hubDone, kdDone := hub.done, kd.done
+	hubDone, kdDone, simDone := hub.done, kd.done, sim.done
 	for hubDone != nil || kdDone != nil {
 		select {
 		case <-ctx.Done():
@@ -154,6 +177,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		case <-kdDone:
 			kdDone = nil
 			fmt.Fprintf(stdout, "kioskd exited (%v). Ctrl-C to stop.\n", kd.err)
+		case <-simDone:
+			simDone = nil
+			fmt.Fprintf(stdout, "printersim exited (%v): the kiosk reports printer.missing. Ctrl-C to stop.\n", sim.err)
 		}
 	}
 	return errors.New("every process of the demo has exited")

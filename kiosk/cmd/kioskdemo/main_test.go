@@ -22,7 +22,7 @@ import (
 // process behind.
 func TestDemoStartsAndStopsEverything(t *testing.T) {
 	dir := t.TempDir()
-	build := exec.Command("go", "build", "-o", dir+"/", "../kioskd", "../kioskui", "../kioskhub", ".")
+	build := exec.Command("go", "build", "-o", dir+"/", "../kioskd", "../kioskui", "../kioskhub", "../printersim", ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
@@ -103,6 +103,28 @@ wait:
 	resp.Body.Close()
 	if resp.StatusCode != 200 || ans.Source != "live" || ans.Result.Nopol != plate || ans.Result.Jumlah <= 0 {
 		t.Fatalf("lookup of %s through the demo = %d %+v; want 200, live, a bill", plate, resp.StatusCode, ans)
+	}
+	// The kiosk sees the simulated printer through the serial path.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var st struct {
+			Printer struct {
+				Connected bool   `json:"connected"`
+				Paper     string `json:"paper"`
+				Transport string `json:"transport"`
+			} `json:"printer"`
+		}
+		if r, err := http.Get(url + "api/status"); err == nil {
+			json.NewDecoder(r.Body).Decode(&st)
+			r.Body.Close()
+		}
+		if st.Printer.Connected && st.Printer.Paper == "ok" && st.Printer.Transport == "serial" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo's kiosk does not see its printer: %+v", st.Printer)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 
 	var tree []int
