@@ -67,6 +67,7 @@ test: check ## install what is missing, then gofmt, vet and all tests (race dete
 bench: deps ## measure lookup latency and sample generation; prints a table
 	@mkdir -p .build; $(CGO_ENV) $(GO) test -run '^$$' -bench '^BenchmarkLookup' -benchtime 2000x ./kiosk/agent > .build/bench.txt 2>&1 || { cat .build/bench.txt; rm -f .build/bench.txt; exit 1; }
 	@$(CGO_ENV) $(GO) test -run '^$$' -bench 'BenchmarkBrowserLookup' -benchtime 60x ./kiosk/agent >> .build/bench.txt 2>&1 || { cat .build/bench.txt; rm -f .build/bench.txt; exit 1; }
+	@$(CGO_ENV) $(GO) test -run '^$$' -bench 'PTY$$' -benchtime 500x ./printer/printersim >> .build/bench.txt 2>&1 || { cat .build/bench.txt; rm -f .build/bench.txt; exit 1; }
 	@$(CGO_ENV) $(GO) test -run '^$$' -bench 'BenchmarkGenerate100k' -benchtime 1x ./sync/lookup/sample >> .build/bench.txt 2>&1 || { cat .build/bench.txt; rm -f .build/bench.txt; exit 1; }
 	@echo "cores: $$(nproc)   $$(grep -m1 '^cpu:' .build/bench.txt)"
 	@awk -f kiosk/agent/testdata/benchtable.awk .build/bench.txt

@@ -16,6 +16,10 @@ END {
 			printf "%-34s %9.1f ms %9.1f ms %12s  tap Cari -> painted, Chromium\n", "screen: Cari to result, cache hit", v[name, "p50-µs"] / 1e3, v[name, "p99-µs"] / 1e3, ""
 		} else if (name == "BenchmarkBrowserLookupGateway") {
 			printf "%-34s %9.1f ms %9.1f ms %12s  tap Cari -> painted, Chromium\n", "screen: Cari to result, gateway", v[name, "p50-µs"] / 1e3, v[name, "p99-µs"] / 1e3, ""
+		} else if (name == "BenchmarkStatusPTY") {
+			printf "%-34s %9.0f µs %9.0f µs %9.0f µs  DLE EOT 1..4 over a pty\n", "printer status poll, serial", v[name, "p50-µs"], v[name, "p99-µs"], v[name, "ns/op"] / 1e3
+		} else if (name == "BenchmarkSlipPTY") {
+			printf "%-34s %9.0f µs %9.0f µs %9.0f µs  render + send, 42 cols\n", "slip render + send, serial", v[name, "p50-µs"], v[name, "p99-µs"], v[name, "ns/op"] / 1e3
 		} else if (name == "BenchmarkGenerate100k") {
 			printf "%-34s %12s %12s %10.2f s   once per hub data dir\n", "sample store build, 100,000 vehicles", "", "", v[name, "ns/op"] / 1e9
 		}
