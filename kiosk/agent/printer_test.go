@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -303,4 +304,75 @@ func jobState(t *testing.T, e *env, id string) string {
 		t.Fatal(err)
 	}
 	return j.State
+}
+
+// TestPaperOutDuringJob: the roll ends while a slip is being sent (a slow
+// printer, so the job spans several status checks): the job fails with the
+// paper-out reason, and when paper is loaded nothing more comes out; the
+// taxpayer may ask again in the same session.
+func TestPaperOutDuringJob(t *testing.T) {
+	e := newSimEnv(t, "serial")
+	v := e.sample(sample.LateOverYear)
+	if code, _, _ := e.post("/api/session", nil, 2*time.Second); code != 200 {
+		t.Fatal(code)
+	}
+	if code, m := e.lookup(v.Plate, v.Rangka5); code != 200 {
+		t.Fatalf("lookup: %d %v", code, m)
+	}
+	if err := e.sim.SetState(printersim.State{Paper: "ok", SlowMS: 150}); err != nil {
+		t.Fatal(err)
+	}
+	code, m, _ := e.post("/api/print", map[string]string{"plate": v.Plate}, 2*time.Second)
+	if code != 202 {
+		t.Fatalf("print: %d %v", code, m)
+	}
+	job, _ := m["job"].(string)
+	// Wait until the job is being printed, then the paper runs out.
+	waitJob := func(want ...string) map[string]string {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			var j map[string]string
+			e.get("/api/print/"+job, &j)
+			if slices.Contains(want, j["state"]) {
+				return j
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("job state %v, want one of %v", j, want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitJob("printing")
+	if err := e.sim.SetState(printersim.State{Paper: "out", SlowMS: 150}); err != nil {
+		t.Fatal(err)
+	}
+	j := waitJob("done", "failed")
+	if j["state"] != "failed" || !strings.Contains(j["error"], "Kertas") {
+		t.Fatalf("job = %v; want failed with the paper-out message", j)
+	}
+	printed := e.sim.Output()
+	if strings.Contains(printed, "Bukan bukti pembayaran.") {
+		t.Fatalf("the whole slip came out although the paper ran out:\n%s", printed)
+	}
+	// Paper loaded: nothing of the failed slip comes out later.
+	if err := e.sim.SetState(printersim.State{Paper: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitPrinter(func(p printerStatus) bool { return p.Paper == "ok" })
+	time.Sleep(time.Second)
+	if got := e.sim.Output(); got != printed {
+		t.Errorf("after loading paper more was printed:\n%s", strings.TrimPrefix(got, printed))
+	}
+	// The taxpayer asks again: a new job, printed in full.
+	code, m, _ = e.post("/api/print", map[string]string{"plate": v.Plate}, 2*time.Second)
+	if code != 202 {
+		t.Fatalf("second print: %d %v", code, m)
+	}
+	job, _ = m["job"].(string)
+	if j := waitJob("done", "failed"); j["state"] != "done" {
+		t.Errorf("second job = %v, want done", j)
+	}
+	if !strings.Contains(e.sim.Output(), "Bukan bukti pembayaran.") {
+		t.Error("the second slip did not come out")
+	}
 }
