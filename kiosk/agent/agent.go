@@ -135,6 +135,14 @@ func DefaultConfig() Config {
 	}
 }
 
+// orDefault sets *v to def when it is the zero value.
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
 // ErrConfig marks configuration errors (exit code 2).
 var ErrConfig = errors.New("agent: configuration")
 
@@ -188,48 +196,20 @@ type maintenance struct {
 // the connection retries forever). It does not start serving; call Run.
 func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 	def := DefaultConfig()
-	if cfg.HTTP == "" {
-		cfg.HTTP = def.HTTP
-	}
-	if cfg.UI == "" {
-		cfg.UI = def.UI
-	}
-	if cfg.Heartbeat == 0 {
-		cfg.Heartbeat = def.Heartbeat
-	}
-	if cfg.BootIDFile == "" {
-		cfg.BootIDFile = def.BootIDFile
-	}
-	if cfg.LookupTimeout == 0 {
-		cfg.LookupTimeout = def.LookupTimeout
-	}
-	if cfg.CacheFresh == 0 {
-		cfg.CacheFresh = def.CacheFresh
-	}
-	if cfg.CacheMax == 0 {
-		cfg.CacheMax = def.CacheMax
-	}
-	if cfg.Idle == 0 {
-		cfg.Idle = def.Idle
-	}
-	if cfg.Countdown == 0 {
-		cfg.Countdown = def.Countdown
-	}
-	if cfg.UIUnresponsive == 0 {
-		cfg.UIUnresponsive = def.UIUnresponsive
-	}
-	if cfg.ContentRefresh == 0 {
-		cfg.ContentRefresh = def.ContentRefresh
-	}
-	if cfg.PrinterPoll == 0 {
-		cfg.PrinterPoll = def.PrinterPoll
-	}
-	if cfg.PrintAttempts == 0 {
-		cfg.PrintAttempts = def.PrintAttempts
-	}
-	if cfg.NearEndSensor == "" {
-		cfg.NearEndSensor = "auto"
-	}
+	orDefault(&cfg.HTTP, def.HTTP)
+	orDefault(&cfg.UI, def.UI)
+	orDefault(&cfg.Heartbeat, def.Heartbeat)
+	orDefault(&cfg.BootIDFile, def.BootIDFile)
+	orDefault(&cfg.LookupTimeout, def.LookupTimeout)
+	orDefault(&cfg.CacheFresh, def.CacheFresh)
+	orDefault(&cfg.CacheMax, def.CacheMax)
+	orDefault(&cfg.Idle, def.Idle)
+	orDefault(&cfg.Countdown, def.Countdown)
+	orDefault(&cfg.UIUnresponsive, def.UIUnresponsive)
+	orDefault(&cfg.ContentRefresh, def.ContentRefresh)
+	orDefault(&cfg.PrinterPoll, def.PrinterPoll)
+	orDefault(&cfg.PrintAttempts, def.PrintAttempts)
+	orDefault(&cfg.NearEndSensor, "auto")
 	if cfg.OfficeName == "" {
 		cfg.OfficeName = "UPTD PPD " + strings.ToUpper(cfg.Office)
 	}
