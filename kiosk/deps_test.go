@@ -24,7 +24,7 @@ var layers = map[string]struct {
 	"kiosk":                    {},
 	"kiosk/plate":              {internal: []string{"kiosk"}},
 	"kiosk/pkb":                {},
-	"sync/outbox":              {external: []string{"github.com/mattn/go-sqlite3"}},
+	"sync/outbox":              {external: []string{"github.com/mattn/go-sqlite3", "github.com/google/uuid"}},
 	"ui/webview":               {external: []string{"github.com/webview/webview_go"}},
 	"ui":                       {internal: []string{"kiosk"}},
 	"sync/natsbus":             {internal: []string{"kiosk"}, external: []string{"github.com/nats-io/nats.go"}},
@@ -39,7 +39,7 @@ var layers = map[string]struct {
 	"printer/slip":        {internal: []string{"kiosk/pkb"}},
 	"printer/models":      {},
 	// feature
-	"sync/hub":    {internal: []string{"kiosk"}, external: []string{"github.com/nats-io/nats.go"}},
+	"sync/hub":    {internal: []string{"kiosk"}, external: []string{"github.com/nats-io/nats.go", "github.com/mattn/go-sqlite3"}},
 	"sync/lookup": {internal: []string{"kiosk", "kiosk/pkb", "kiosk/plate"}, external: []string{"github.com/nats-io/nats.go"}},
 	"sync/lookup/sample": {
 		internal: []string{"kiosk", "kiosk/pkb", "kiosk/plate", "sync/lookup"},

@@ -148,19 +148,20 @@ var ErrConfig = errors.New("agent: configuration")
 
 // Agent is a configured kiosk daemon.
 type Agent struct {
-	cfg     Config // immutable after New
-	log     *slog.Logger
-	store   *outbox.Store
-	storeOK kiosk.StoreStatus
-	key     []byte // cache HMAC secret
-	epoch   string
-	boot    string
-	started time.Time
-	nc      *nats.Conn
-	ln      net.Listener
-	handler http.Handler
-	cacheCh chan outbox.CacheEntry
-	ui      *uiSupervisor
+	cfg      Config // immutable after New
+	log      *slog.Logger
+	store    *outbox.Store
+	storeOK  kiosk.StoreStatus
+	key      []byte // cache HMAC secret
+	epoch    string
+	boot     string
+	bootInfo bootInfo // how the previous run ended
+	started  time.Time
+	nc       *nats.Conn
+	ln       net.Listener
+	handler  http.Handler
+	cacheCh  chan outbox.CacheEntry
+	ui       *uiSupervisor
 
 	changed chan struct{}  // closed and replaced on every change the screen shows
 	jobs    chan *printJob // to the printer loop
@@ -244,6 +245,10 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 		return nil, err
 	}
 	a.boot = readBootID(cfg.BootIDFile)
+	if a.bootInfo, err = a.startLifecycle(ctx); err != nil {
+		return nil, fmt.Errorf("agent: lifecycle: %w", err)
+	}
+	a.log.Info("previous shutdown", "prev", a.bootInfo.Prev, "outage_s", a.bootInfo.OutageS)
 	if err := a.loadScreenState(ctx); err != nil {
 		return nil, err
 	}
@@ -472,6 +477,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer cancel()
 	srv.Shutdown(sctx)
 	wg.Wait()
+	if errors.Is(err, context.Canceled) {
+		a.markCleanStop(sctx) // the last write: anything after it would be a crash
+	}
 	return err
 }
 
@@ -537,11 +545,15 @@ func (a *Agent) putCache(e outbox.CacheEntry) {
 func (a *Agent) heartbeat(ctx context.Context) {
 	t := time.NewTicker(a.cfg.Heartbeat)
 	defer t.Stop()
+	a.markAlive(ctx)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			// Written with every heartbeat: after a power cut the outage
+			// window starts here.
+			a.markAlive(ctx)
 			if !a.nc.IsConnected() {
 				continue
 			}
