@@ -102,6 +102,13 @@ type Config struct {
 	// from the hub (also at every (re)connect); default 10m.
 	ContentRefresh time.Duration
 
+	// Disk space of the data directory, checked every DiskCheck: below
+	// DiskLow free bytes disk.low is raised, below DiskFull disk.full, and
+	// the agent stops writing its cache.
+	DiskCheck time.Duration // default 1m
+	DiskLow   uint64        // default 1 GiB
+	DiskFull  uint64        // default 100 MiB
+
 	// OnFault, if set, is told every fault raised (true) and cleared
 	// (false), once per change, in order; the reporting release turns these
 	// into events.
@@ -132,6 +139,9 @@ func DefaultConfig() Config {
 		ContentRefresh: 10 * time.Minute,
 		PrinterPoll:    time.Second,
 		PrintAttempts:  3,
+		DiskCheck:      time.Minute,
+		DiskLow:        1 << 30,
+		DiskFull:       100 << 20,
 	}
 }
 
@@ -210,6 +220,9 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 	orDefault(&cfg.ContentRefresh, def.ContentRefresh)
 	orDefault(&cfg.PrinterPoll, def.PrinterPoll)
 	orDefault(&cfg.PrintAttempts, def.PrintAttempts)
+	orDefault(&cfg.DiskCheck, def.DiskCheck)
+	orDefault(&cfg.DiskLow, def.DiskLow)
+	orDefault(&cfg.DiskFull, def.DiskFull)
 	orDefault(&cfg.NearEndSensor, "auto")
 	if cfg.OfficeName == "" {
 		cfg.OfficeName = "UPTD PPD " + strings.ToUpper(cfg.Office)
@@ -314,6 +327,9 @@ func checkConfig(cfg Config) error {
 	}
 	if cfg.ContentRefresh < 100*time.Millisecond {
 		errs = append(errs, fmt.Errorf("--content-refresh %v: at least 100ms", cfg.ContentRefresh))
+	}
+	if cfg.DiskFull > cfg.DiskLow {
+		errs = append(errs, fmt.Errorf("--disk-full %d is above --disk-low %d", cfg.DiskFull, cfg.DiskLow))
 	}
 	if cfg.PrinterPoll < 100*time.Millisecond {
 		errs = append(errs, fmt.Errorf("--printer-poll %v: at least 100ms", cfg.PrinterPoll))
@@ -460,6 +476,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	wg.Go(func() { a.heartbeat(ctx) })
 	wg.Go(func() { a.contentSync(ctx) })
 	wg.Go(func() { a.sessionReaper(ctx) })
+	wg.Go(func() { a.diskLoop(ctx) })
 	if a.cfg.OpenPrinter != nil {
 		wg.Go(func() { a.printerLoop(ctx) })
 	}
@@ -534,6 +551,9 @@ func (a *Agent) cacheWriter(ctx context.Context) {
 }
 
 func (a *Agent) putCache(e outbox.CacheEntry) {
+	if a.diskFull() {
+		return // degraded: the last free bytes are for state and events
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := a.store.CachePut(ctx, e, a.cfg.CacheMax); err != nil {

@@ -165,6 +165,16 @@ func (e *env) get(path string, v any) int {
 	return resp.StatusCode
 }
 
+// getRaw fetches path and returns the status code only.
+func (e *env) getRaw(path string) (int, error) {
+	resp, err := http.Get(e.base + path)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
 // post sends body as JSON and decodes the reply into a generic map; the
 // client gives up after timeout.
 func (e *env) post(path string, body any, timeout time.Duration) (int, map[string]any, http.Header) {

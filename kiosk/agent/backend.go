@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"syscall"
 	"time"
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk"
@@ -27,7 +26,10 @@ func (b backend) Status(ctx context.Context) kiosk.Status { return b.a.status(ct
 
 func (b backend) Health(ctx context.Context) kiosk.Health {
 	h := kiosk.Health{OK: true, Mode: b.a.mode()}
-	if !b.a.storeOK.OK {
+	switch {
+	case b.a.diskFull():
+		h.Mode, h.Reason = kiosk.ModeDegraded, faultDiskFull
+	case !b.a.storeOK.OK:
 		h.Mode, h.Reason = kiosk.ModeDegraded, "store.incompatible"
 	}
 	return h
@@ -94,7 +96,7 @@ func (a *Agent) mode() string {
 	if a.session != nil {
 		return kiosk.ModeSession
 	}
-	if !a.storeOK.OK {
+	if _, full := a.faults[faultDiskFull]; full || !a.storeOK.OK {
 		return kiosk.ModeDegraded
 	}
 	return kiosk.ModeReady
@@ -245,9 +247,8 @@ func (a *Agent) status(ctx context.Context) kiosk.Status {
 		Faults:      a.faultList(),
 		Store:       a.storeOK,
 	}
-	var fs syscall.Statfs_t
-	if err := syscall.Statfs(a.cfg.Data, &fs); err == nil {
-		st.Disk = kiosk.DiskStatus{FreeBytes: fs.Bavail * uint64(fs.Bsize), TotalBytes: fs.Blocks * uint64(fs.Bsize)}
+	if free, total, err := diskFree(a.cfg.Data); err == nil {
+		st.Disk = kiosk.DiskStatus{FreeBytes: free, TotalBytes: total}
 	}
 	a.mu.Lock()
 	st.Printer = a.printer
