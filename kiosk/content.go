@@ -201,3 +201,11 @@ type ContentReply struct {
 	Unchanged bool           `json:"unchanged,omitempty"`
 	Error     *Error         `json:"error,omitempty"`
 }
+
+// TimeSubject is where kiosk id asks the hub for its clock.
+func TimeSubject(id string) string { return "hub.time." + id }
+
+// TimeReply is the hub's clock, RFC 3339 with nanoseconds, UTC.
+type TimeReply struct {
+	Now string `json:"now"`
+}

@@ -109,6 +109,17 @@ type Config struct {
 	DiskLow   uint64        // default 1 GiB
 	DiskFull  uint64        // default 100 MiB
 
+	// ClockCheck is how often the clock is compared with the hub's;
+	// a difference above ClockSkewMax is clock.skew. Defaults 10m, 60s.
+	ClockCheck   time.Duration
+	ClockSkewMax time.Duration
+
+	// UPSCommand prints NUT upsc output (e.g. ["upsc", "ups@localhost"]);
+	// nil means no UPS. Polled every UPSPoll (default 10s) for
+	// power.on_battery and power.battery_low.
+	UPSCommand []string
+	UPSPoll    time.Duration
+
 	// OnFault, if set, is told every fault raised (true) and cleared
 	// (false), once per change, in order; the reporting release turns these
 	// into events.
@@ -140,6 +151,9 @@ func DefaultConfig() Config {
 		PrinterPoll:    time.Second,
 		PrintAttempts:  3,
 		DiskCheck:      time.Minute,
+		ClockCheck:     10 * time.Minute,
+		ClockSkewMax:   time.Minute,
+		UPSPoll:        10 * time.Second,
 		DiskLow:        1 << 30,
 		DiskFull:       100 << 20,
 	}
@@ -186,6 +200,7 @@ type Agent struct {
 	printer      kiosk.PrinterStatus  // last reading
 	printerModel string
 	printerCols  int
+	powerSource  string // mains | battery | unknown
 }
 
 // session is one taxpayer's visit; it lives in memory only and is dropped
@@ -221,6 +236,9 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 	orDefault(&cfg.PrinterPoll, def.PrinterPoll)
 	orDefault(&cfg.PrintAttempts, def.PrintAttempts)
 	orDefault(&cfg.DiskCheck, def.DiskCheck)
+	orDefault(&cfg.ClockCheck, def.ClockCheck)
+	orDefault(&cfg.ClockSkewMax, def.ClockSkewMax)
+	orDefault(&cfg.UPSPoll, def.UPSPoll)
 	orDefault(&cfg.DiskLow, def.DiskLow)
 	orDefault(&cfg.DiskFull, def.DiskFull)
 	orDefault(&cfg.NearEndSensor, "auto")
@@ -239,6 +257,7 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 	a := &Agent{cfg: cfg, log: cfg.Logger, started: cfg.Now(), cacheCh: make(chan outbox.CacheEntry, 64),
 		changed: make(chan struct{}), jobs: make(chan *printJob, 4), faults: map[string]time.Time{}}
 	a.printer = kiosk.PrinterStatus{Paper: "unknown", Transport: "none"}
+	a.powerSource = defaultUPSStatus
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -477,6 +496,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	wg.Go(func() { a.contentSync(ctx) })
 	wg.Go(func() { a.sessionReaper(ctx) })
 	wg.Go(func() { a.diskLoop(ctx) })
+	wg.Go(func() { a.clockLoop(ctx) })
+	if len(a.cfg.UPSCommand) > 0 {
+		wg.Go(func() { a.powerLoop(ctx) })
+	}
 	if a.cfg.OpenPrinter != nil {
 		wg.Go(func() { a.printerLoop(ctx) })
 	}

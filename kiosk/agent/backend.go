@@ -252,6 +252,7 @@ func (a *Agent) status(ctx context.Context) kiosk.Status {
 	}
 	a.mu.Lock()
 	st.Printer = a.printer
+	st.Power = kiosk.PowerStatus{Source: a.powerSource}
 	if !a.lastPing.IsZero() {
 		s := int64(now.Sub(a.lastPing) / time.Second)
 		st.UI.LastPingS = &s

@@ -32,3 +32,20 @@ func TestClassifyBoot(t *testing.T) {
 		})
 	}
 }
+
+func TestParseUPSC(t *testing.T) {
+	for _, tt := range []struct {
+		out  string
+		want upsState
+	}{
+		{"battery.charge: 100\nups.status: OL\n", upsState{Known: true}},
+		{"ups.status: OB DISCHRG\n", upsState{Known: true, OnBattery: true}},
+		{"ups.status: OB LB\n", upsState{Known: true, OnBattery: true, BatteryLow: true}},
+		{"Error: Driver not connected\n", upsState{}},
+		{"", upsState{}},
+	} {
+		if got := parseUPSC([]byte(tt.out)); got != tt.want {
+			t.Errorf("parseUPSC(%q) = %+v, want %+v", tt.out, got, tt.want)
+		}
+	}
+}

@@ -148,6 +148,7 @@ func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
 	}
 	h.hsvc, err = hub.AddService(h.nc, hub.Config{
 		Content: hub.NewContentDir(cfg.Content),
+		Now:     cfg.Now,
 		Observe: func(id, outcome string, err error) {
 			if err != nil {
 				h.log.Error("content", "kiosk", id, "outcome", outcome, "err", err)

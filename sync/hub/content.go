@@ -87,6 +87,8 @@ type Config struct {
 	// Observe, if set, is told about every content request (kiosk id, what
 	// was answered, and the error for a broken file) for the hub's log.
 	Observe func(kioskID, outcome string, err error)
+	// Now is the hub's clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // AddService registers the micro service "hub" with its endpoint
@@ -98,6 +100,18 @@ func AddService(nc *nats.Conn, cfg Config) (micro.Service, error) {
 	}
 	if err := svc.AddEndpoint("content", micro.HandlerFunc(func(r micro.Request) { handleContent(cfg, r) }),
 		micro.WithEndpointSubject("hub.content.*")); err != nil {
+		svc.Stop()
+		return nil, fmt.Errorf("hub: add endpoint: %w", err)
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	// The hub's clock, for the kiosks' clock.skew check: command expiry
+	// and "today" are judged by the kiosk's clock.
+	if err := svc.AddEndpoint("time", micro.HandlerFunc(func(r micro.Request) {
+		r.RespondJSON(kiosk.TimeReply{Now: now().UTC().Format(time.RFC3339Nano)})
+	}), micro.WithEndpointSubject("hub.time.*")); err != nil {
 		svc.Stop()
 		return nil, fmt.Errorf("hub: add endpoint: %w", err)
 	}

@@ -141,3 +141,27 @@ func FetchContent(ctx context.Context, nc *nats.Conn, id string, req kiosk.Conte
 	}
 	return reply, nil
 }
+
+// Skew asks the hub for its clock and returns hub minus local time, taking
+// the local time half-way through the round trip.
+func Skew(ctx context.Context, nc *nats.Conn, id string, now func() time.Time) (time.Duration, error) {
+	if !nc.IsConnected() {
+		return 0, fmt.Errorf("%w: not connected (%s)", ErrUnreachable, nc.Status())
+	}
+	t0 := now()
+	msg, err := nc.RequestWithContext(ctx, kiosk.TimeSubject(id), nil)
+	if err != nil {
+		return 0, fmt.Errorf("%w: time: %w", ErrUnreachable, err)
+	}
+	t1 := now()
+	var r kiosk.TimeReply
+	if err := json.Unmarshal(msg.Data, &r); err != nil {
+		return 0, fmt.Errorf("natsbus: time: bad reply: %w", err)
+	}
+	hub, err := time.Parse(time.RFC3339Nano, r.Now)
+	if err != nil {
+		return 0, fmt.Errorf("natsbus: time: bad reply: %w", err)
+	}
+	mid := t0.Add(t1.Sub(t0) / 2)
+	return hub.Sub(mid), nil
+}

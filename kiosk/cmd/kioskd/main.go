@@ -76,6 +76,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.DiskCheck, "disk-check", cfg.DiskCheck, "how often the free space of --data is checked")
 	fs.Uint64Var(&cfg.DiskLow, "disk-low", cfg.DiskLow, "free bytes below which disk.low is raised")
 	fs.Uint64Var(&cfg.DiskFull, "disk-full", cfg.DiskFull, "free bytes below which disk.full is raised and the cache stops growing")
+	ups := fs.String("ups", "", "NUT UPS to watch, e.g. ups@localhost (runs upsc); empty: no UPS")
+	fs.DurationVar(&cfg.UPSPoll, "ups-poll", cfg.UPSPoll, "how often the UPS is asked")
+	fs.DurationVar(&cfg.ClockSkewMax, "clock-skew-max", cfg.ClockSkewMax, "largest difference from the hub's clock before clock.skew")
 	fs.DurationVar(&cfg.ContentRefresh, "content-refresh", cfg.ContentRefresh, "how often the help pages are asked from the hub")
 	tz := fs.String("tz", "Asia/Jakarta", "time zone of 'today' and of the times shown")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
@@ -120,6 +123,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 		})
 		return nil
+	}
+	if *ups != "" {
+		cfg.UPSCommand = []string{"upsc", *ups}
 	}
 	// Env is read here and only here.
 	cfg.Display = os.Getenv("WAYLAND_DISPLAY")
