@@ -18,6 +18,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk"
@@ -43,6 +44,10 @@ type Config struct {
 	JetStreamMaxMemory int64 // default 256 MiB
 	JetStreamMaxStore  int64 // default 10 GiB
 
+	// Replicas of the JetStream streams: 1 on a single box, 3 on a
+	// JetStream cluster (--nats-url).
+	Replicas int
+
 	RequireRangka5 bool // gateway refuses lookups without rangka5
 	RatePerMinute  int  // per-kiosk lookup rate, default 30
 	Burst          int  // default 10
@@ -64,6 +69,7 @@ func DefaultConfig() Config {
 		RequireRangka5:     true,
 		RatePerMinute:      30,
 		Burst:              10,
+		Replicas:           1,
 	}
 }
 
@@ -129,6 +135,16 @@ func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
 		nats.ReconnectWait(time.Second), nats.PingInterval(15*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("hubserver: connect %s: %w", h.url, err)
+	}
+	js, err := jetstream.New(h.nc)
+	if err != nil {
+		return nil, fmt.Errorf("hubserver: jetstream: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	_, err = hub.EnsureStreams(sctx, js, hub.StreamConfig{Replicas: cfg.Replicas})
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("hubserver: %w", err)
 	}
 	h.svc, err = lookup.AddService(h.nc, lookup.Config{
 		Source:         h.src,

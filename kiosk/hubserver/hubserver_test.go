@@ -22,9 +22,16 @@ func TestEmbeddedServerLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	js := h.Server().JetStreamConfig()
-	if js == nil || js.MaxMemory != 32<<20 || js.MaxStore != 512<<20 {
-		t.Errorf("JetStream config = %+v; want MaxMemory 32 MiB and MaxStore 512 MiB, not nats-server's share of the machine", js)
+	jc := h.Server().JetStreamConfig()
+	if jc == nil || jc.MaxMemory != 32<<20 || jc.MaxStore != 512<<20 {
+		t.Errorf("JetStream config = %+v; want MaxMemory 32 MiB and MaxStore 512 MiB, not nats-server's share of the machine", jc)
+	}
+	js, err := h.Server().Jsz(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := js.Streams; n < 2 {
+		t.Errorf("JetStream has %d streams, want KIOSK_EVENTS and HUB_EVENTS", n)
 	}
 	if !strings.HasPrefix(h.NATSURL(), "nats://127.0.0.1:") || strings.HasSuffix(h.NATSURL(), ":0") {
 		t.Errorf("NATSURL = %q, want the real loopback port", h.NATSURL())

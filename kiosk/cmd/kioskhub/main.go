@@ -57,6 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Content, "content", "", "directory of kiosk content bundles: <office>.json, default.json (default <data>/content)")
 	fs.Int64Var(&cfg.JetStreamMaxMemory, "js-max-memory", cfg.JetStreamMaxMemory, "JetStream memory limit of the embedded server, bytes")
 	fs.Int64Var(&cfg.JetStreamMaxStore, "js-max-store", cfg.JetStreamMaxStore, "JetStream disk limit of the embedded server, bytes")
+	fs.IntVar(&cfg.Replicas, "replicas", cfg.Replicas, "replicas of the JetStream streams: 1 on a single box, 3 on a cluster")
 	fs.BoolVar(&cfg.RequireRangka5, "require-rangka5", cfg.RequireRangka5, "refuse lookups without the rangka5 factor")
 	fs.IntVar(&cfg.RatePerMinute, "rate", cfg.RatePerMinute, "lookups per minute allowed per kiosk (0: unlimited)")
 	fs.IntVar(&cfg.Burst, "burst", cfg.Burst, "lookup burst allowed per kiosk")
