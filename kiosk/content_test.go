@@ -58,3 +58,18 @@ func TestLocalFallsBackToIndonesian(t *testing.T) {
 		t.Errorf("Local(xx).Lang = %q, want id", l.Lang)
 	}
 }
+
+func TestEventSubjectAndSeverities(t *testing.T) {
+	if got := EventSubject("padang-01", EventFaultRaised); got != "kiosk.padang-01.evt.fault.raised" {
+		t.Errorf("EventSubject = %q", got)
+	}
+	// Every fault code of DESIGN 4.3 has a severity.
+	for _, c := range []string{"printer.paper_near_end", "printer.paper_out", "printer.cover_open", "printer.offline",
+		"printer.error", "printer.missing", "ui.crashed", "ui.unresponsive", "security.lookup_burst",
+		"power.unclean_shutdown", "power.on_battery", "power.battery_low", "disk.low", "disk.full",
+		"store.incompatible", "lookup.unreachable", "clock.skew"} {
+		if s := Severity[c]; s != "warning" && s != "critical" {
+			t.Errorf("severity of %s = %q", c, s)
+		}
+	}
+}
