@@ -187,8 +187,9 @@ type Agent struct {
 	cacheCh  chan outbox.CacheEntry
 	ui       *uiSupervisor
 
-	changed chan struct{}  // closed and replaced on every change the screen shows
-	jobs    chan *printJob // to the printer loop
+	changed   chan struct{}  // closed and replaced on every change the screen shows
+	jobs      chan *printJob // to the printer loop
+	drainKick chan struct{}  // wakes the outbox drain
 
 	mu           sync.Mutex // guards the fields below
 	session      *session   // nil when no taxpayer session is open
@@ -255,7 +256,7 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 		return nil, err
 	}
 	a := &Agent{cfg: cfg, log: cfg.Logger, started: cfg.Now(), cacheCh: make(chan outbox.CacheEntry, 64),
-		changed: make(chan struct{}), jobs: make(chan *printJob, 4), faults: map[string]time.Time{}}
+		changed: make(chan struct{}), jobs: make(chan *printJob, 4), drainKick: make(chan struct{}, 1), faults: map[string]time.Time{}}
 	a.printer = kiosk.PrinterStatus{Paper: "unknown", Transport: "none"}
 	a.powerSource = defaultUPSStatus
 	if a.log == nil {
@@ -496,6 +497,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	wg.Go(func() { a.contentSync(ctx) })
 	wg.Go(func() { a.sessionReaper(ctx) })
 	wg.Go(func() { a.diskLoop(ctx) })
+	wg.Go(func() { a.drainLoop(ctx) })
 	wg.Go(func() { a.clockLoop(ctx) })
 	if len(a.cfg.UPSCommand) > 0 {
 		wg.Go(func() { a.powerLoop(ctx) })

@@ -247,6 +247,9 @@ func (a *Agent) status(ctx context.Context) kiosk.Status {
 		Faults:      a.faultList(),
 		Store:       a.storeOK,
 	}
+	if n, err := a.store.Pending(ctx); err == nil {
+		st.Bus.OutboxPending = n
+	}
 	if free, total, err := diskFree(a.cfg.Data); err == nil {
 		st.Disk = kiosk.DiskStatus{FreeBytes: free, TotalBytes: total}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/sumbar-samsat/pkbkiosk/kiosk"
 	"github.com/sumbar-samsat/pkbkiosk/sync/outbox"
 )
 
@@ -79,12 +80,7 @@ func (a *Agent) startLifecycle(ctx context.Context) (bootInfo, error) {
 	}
 	lastAlive, _ := time.Parse(time.RFC3339Nano, alive)
 	b := classifyBoot(havePrev, prevBoot, a.boot, clean == "1", lastAlive, a.cfg.Now())
-	for _, kv := range [][2]string{{keyBootID, a.boot}, {keyClean, "0"}} {
-		if err := a.store.SetState(ctx, kv[0], kv[1]); err != nil {
-			return bootInfo{}, err
-		}
-	}
-	return b, nil
+	return b, a.emitBoot(ctx, b)
 }
 
 // markAlive records that the agent was alive now: after a power cut the
@@ -95,10 +91,21 @@ func (a *Agent) markAlive(ctx context.Context) {
 	}
 }
 
-// markCleanStop is the last write of an orderly stop.
+// markCleanStop is the last write of an orderly stop: the marker and the
+// lifecycle.shutdown event in one transaction (sent at the next start).
 func (a *Agent) markCleanStop(ctx context.Context) {
-	a.markAlive(ctx)
-	if err := a.store.SetState(ctx, keyClean, "1"); err != nil {
+	now := a.cfg.Now()
+	err := a.store.Update(ctx, func(tx *outbox.Tx) error {
+		if err := tx.SetState(keyLastAlive, now.UTC().Format(time.RFC3339Nano)); err != nil {
+			return err
+		}
+		if err := tx.SetState(keyClean, "1"); err != nil {
+			return err
+		}
+		_, err := tx.Emit(kiosk.EventShutdown, now, a.envelope(kiosk.EventShutdown, now, map[string]string{"reason": "signal"}))
+		return err
+	})
+	if err != nil {
 		a.log.Warn("clean-shutdown marker not written", "err", err)
 	}
 }

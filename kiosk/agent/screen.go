@@ -150,6 +150,7 @@ func (a *Agent) setFault(code string) {
 	a.mu.Unlock()
 	if !had {
 		a.log.Warn("fault raised", "code", code)
+		a.faultEvent(code, true, time.Time{})
 		if a.cfg.OnFault != nil {
 			a.cfg.OnFault(code, true)
 		}
@@ -159,11 +160,12 @@ func (a *Agent) setFault(code string) {
 
 func (a *Agent) clearFault(code string) {
 	a.mu.Lock()
-	_, had := a.faults[code]
+	since, had := a.faults[code]
 	delete(a.faults, code)
 	a.mu.Unlock()
 	if had {
 		a.log.Info("fault cleared", "code", code)
+		a.faultEvent(code, false, since)
 		if a.cfg.OnFault != nil {
 			a.cfg.OnFault(code, false)
 		}

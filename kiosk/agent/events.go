@@ -1,0 +1,144 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sumbar-samsat/pkbkiosk/kiosk"
+	"github.com/sumbar-samsat/pkbkiosk/sync/natsbus"
+	"github.com/sumbar-samsat/pkbkiosk/sync/outbox"
+)
+
+// envelope returns the build function of an event of type typ: the
+// envelope of DESIGN 4.2 with the id and seq the store assigns.
+func (a *Agent) envelope(typ string, at time.Time, data any) func(id string, seq int64) ([]byte, error) {
+	return func(id string, seq int64) ([]byte, error) {
+		d, err := json.Marshal(data)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(kiosk.Event{ID: id, Kiosk: a.cfg.ID, Office: a.cfg.Office, Type: typ, At: at.In(a.cfg.TZ),
+			Boot: a.boot, Epoch: a.epoch, Seq: seq, Data: d})
+	}
+}
+
+// emit stores an event in a transaction of its own (for events whose
+// cause is not a stored state change, such as a fault seen in memory) and
+// wakes the drain.
+func (a *Agent) emit(ctx context.Context, typ string, data any) {
+	now := a.cfg.Now()
+	if _, err := a.store.Emit(ctx, typ, now, a.envelope(typ, now, data)); err != nil {
+		a.log.Warn("event not stored", "type", typ, "err", err)
+		return
+	}
+	a.kickDrain()
+}
+
+func (a *Agent) kickDrain() {
+	select {
+	case a.drainKick <- struct{}{}:
+	default:
+	}
+}
+
+// drainLoop sends the outbox to KIOSK_EVENTS in seq order, in batches with
+// a window of unacknowledged publishes, marking each batch sent in one
+// transaction. It waits while the hub is unreachable; nothing is lost,
+// because an event leaves the outbox only when the stream acknowledged it.
+func (a *Agent) drainLoop(ctx context.Context) {
+	js, err := jetstream.New(a.nc, jetstream.WithPublishAsyncMaxPending(256))
+	if err != nil {
+		a.log.Error("jetstream", "err", err)
+		return
+	}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	lastErr := ""
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-a.drainKick:
+		}
+		for a.nc.IsConnected() && ctx.Err() == nil {
+			es, err := a.store.Unsent(ctx, 0, 500)
+			if err != nil || len(es) == 0 {
+				break
+			}
+			msgs := make([]natsbus.OutMsg, len(es))
+			for i, e := range es {
+				msgs[i] = natsbus.OutMsg{Subject: kiosk.EventSubject(a.cfg.ID, e.Type), ID: e.ID, Body: e.Body}
+			}
+			n, err := natsbus.PublishBatch(ctx, js, msgs, 10*time.Second)
+			seqs := make([]int64, n)
+			for i := range n {
+				seqs[i] = es[i].Seq
+			}
+			if merr := a.store.MarkSent(context.WithoutCancel(ctx), seqs); merr != nil {
+				a.log.Warn("sent-marks not stored", "err", merr)
+			}
+			if err != nil {
+				if err.Error() != lastErr {
+					a.log.Warn("outbox drain paused", "sent", n, "err", err)
+					lastErr = err.Error()
+				}
+				break
+			}
+			lastErr = ""
+		}
+	}
+}
+
+// faultEvent emits fault.raised or fault.cleared (cleared with how long
+// the fault lasted).
+func (a *Agent) faultEvent(code string, raised bool, since time.Time) {
+	d := kiosk.FaultData{Code: code, Severity: kiosk.Severity[code]}
+	typ := kiosk.EventFaultRaised
+	if !raised {
+		typ = kiosk.EventFaultCleared
+		s := int64(a.cfg.Now().Sub(since) / time.Second)
+		d.DurationS = &s
+	}
+	a.emit(context.Background(), typ, d)
+}
+
+// bootEvent is the data of lifecycle.boot.
+type bootEvent struct {
+	Version      string        `json:"version"`
+	PrevShutdown string        `json:"prev_shutdown"`
+	Outage       *kiosk.Outage `json:"outage,omitempty"`
+}
+
+// emitBoot writes lifecycle.boot (and power.unclean_shutdown after a
+// power loss) in the same transaction as the state that marks this run as
+// running: either both are stored or neither.
+func (a *Agent) emitBoot(ctx context.Context, b bootInfo) error {
+	now := a.cfg.Now()
+	ev := bootEvent{Version: kiosk.Version, PrevShutdown: b.Prev}
+	if b.Prev == shutdownPower || b.Prev == shutdownCrash {
+		ev.Outage = &kiosk.Outage{LastAlive: b.LastAlive, BootAt: b.BootAt, Seconds: b.OutageS}
+	}
+	return a.store.Update(ctx, func(tx *outbox.Tx) error {
+		if err := tx.SetState(keyBootID, a.boot); err != nil {
+			return err
+		}
+		if err := tx.SetState(keyClean, "0"); err != nil {
+			return err
+		}
+		if _, err := tx.Emit(kiosk.EventBoot, now, a.envelope(kiosk.EventBoot, now, ev)); err != nil {
+			return err
+		}
+		if b.Prev == shutdownPower {
+			d := kiosk.FaultData{Code: "power.unclean_shutdown", Severity: kiosk.Severity["power.unclean_shutdown"],
+				Detail: "the machine went down without an orderly stop", Outage: ev.Outage}
+			if _, err := tx.Emit(kiosk.EventFaultRaised, now, a.envelope(kiosk.EventFaultRaised, now, d)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
