@@ -152,6 +152,11 @@ func TestGatewayAnswers(t *testing.T) {
 			if tt.code == "" {
 				want = "padang-01 ok"
 			}
+			// The gateway observes after it replied: wait for it.
+			deadline := time.Now().Add(2 * time.Second)
+			for f.obs.last() != want && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
 			if got := f.obs.last(); got != want {
 				t.Errorf("observed %q, want %q", got, want)
 			}
