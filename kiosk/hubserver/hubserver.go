@@ -75,15 +75,17 @@ func DefaultConfig() Config {
 
 // Hub is a running hub.
 type Hub struct {
-	cfg  Config
-	log  *slog.Logger
-	ns   *server.Server // nil with an external NATS
-	nc   *nats.Conn
-	src  *sample.Source
-	svc  micro.Service // pkb lookup gateway
-	hsvc micro.Service // hub service: content
-	http *http.Server
-	url  string
+	cfg   Config
+	log   *slog.Logger
+	ns    *server.Server // nil with an external NATS
+	nc    *nats.Conn
+	src   *sample.Source
+	svc   micro.Service // pkb lookup gateway
+	hsvc  micro.Service // hub service: content, time, fleet
+	fleet *hub.Fleet
+	hbSub *nats.Subscription
+	http  *http.Server
+	url   string
 }
 
 // Start starts the hub and returns once it serves lookups.
@@ -162,7 +164,12 @@ func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
 	if cfg.Content == "" {
 		cfg.Content = filepath.Join(cfg.Data, "content")
 	}
+	h.fleet = hub.NewFleet(cfg.Now)
+	if h.hbSub, err = h.fleet.Subscribe(h.nc); err != nil {
+		return nil, fmt.Errorf("hubserver: heartbeats: %w", err)
+	}
 	h.hsvc, err = hub.AddService(h.nc, hub.Config{
+		Fleet:   h.fleet,
 		Content: hub.NewContentDir(cfg.Content),
 		Now:     cfg.Now,
 		Observe: func(id, outcome string, err error) {
@@ -285,6 +292,9 @@ func (h *Hub) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		errs = append(errs, h.http.Shutdown(ctx))
 		cancel()
+	}
+	if h.hbSub != nil {
+		h.hbSub.Unsubscribe()
 	}
 	for _, svc := range []micro.Service{h.svc, h.hsvc} {
 		if svc != nil {

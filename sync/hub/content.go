@@ -89,6 +89,8 @@ type Config struct {
 	Observe func(kioskID, outcome string, err error)
 	// Now is the hub's clock; nil means time.Now.
 	Now func() time.Time
+	// Fleet, if set, is served on hub.fleet.
+	Fleet *Fleet
 }
 
 // AddService registers the micro service "hub" with its endpoint
@@ -114,6 +116,14 @@ func AddService(nc *nats.Conn, cfg Config) (micro.Service, error) {
 	}), micro.WithEndpointSubject("hub.time.*")); err != nil {
 		svc.Stop()
 		return nil, fmt.Errorf("hub: add endpoint: %w", err)
+	}
+	if cfg.Fleet != nil {
+		if err := svc.AddEndpoint("fleet", micro.HandlerFunc(func(r micro.Request) {
+			r.RespondJSON(cfg.Fleet.Kiosks())
+		}), micro.WithEndpointSubject("hub.fleet")); err != nil {
+			svc.Stop()
+			return nil, fmt.Errorf("hub: add endpoint: %w", err)
+		}
 	}
 	return svc, nil
 }
