@@ -28,6 +28,9 @@ const (
 // interval of grace for network jitter. For 10 s heartbeats a power cut
 // shows as offline 35 s after it at the latest (DESIGN 8).
 func PresenceAt(last time.Time, interval time.Duration, now time.Time) Presence {
+	if last.IsZero() {
+		return Unknown // never heard of
+	}
 	grace := interval / 2
 	switch silence := now.Sub(last); {
 	case silence <= interval+grace:

@@ -24,6 +24,9 @@ func TestPresenceAt(t *testing.T) {
 			t.Errorf("PresenceAt(silence %v) = %s, want %s", tt.silence, got, tt.want)
 		}
 	}
+	if got := PresenceAt(time.Time{}, iv, t0); got != Unknown {
+		t.Errorf("PresenceAt(no heartbeat yet) = %s, want unknown", got)
+	}
 	// DESIGN 8: a power cut is shown offline within 35 s for 10 s heartbeats
 	// (the last heartbeat came at most one interval before the cut).
 	for cutAfterHB := time.Duration(0); cutAfterHB <= iv; cutAfterHB += time.Second {
