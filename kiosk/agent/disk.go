@@ -33,20 +33,10 @@ func (a *Agent) diskLoop(ctx context.Context) {
 			a.log.Warn("disk check failed", "err", err)
 			return
 		}
-		now := a.cfg.Now()
-		for code, present := range map[string]bool{
+		a.applyFaults(deb, map[string]bool{
 			faultDiskLow:  free < a.cfg.DiskLow,
 			faultDiskFull: free < a.cfg.DiskFull,
-		} {
-			next, change := nextDebounce(deb[code], present, now, 3*time.Second)
-			deb[code] = next
-			switch change {
-			case +1:
-				a.setFault(code)
-			case -1:
-				a.clearFault(code)
-			}
-		}
+		})
 	}
 	t := time.NewTicker(a.cfg.DiskCheck)
 	defer t.Stop()

@@ -265,17 +265,7 @@ func (a *Agent) setPrinter(p kiosk.PrinterStatus, why string) {
 }
 
 func (a *Agent) applyPrinterFaults(deb map[string]debounce, st printer.Status) {
-	now := a.cfg.Now()
-	for code, present := range conditions(st) {
-		next, change := nextDebounce(deb[code], present, now, 3*time.Second)
-		deb[code] = next
-		switch change {
-		case +1:
-			a.setFault(code)
-		case -1:
-			a.clearFault(code)
-		}
-	}
+	a.applyFaults(deb, conditions(st))
 }
 
 // runJob prints one job; it reports whether the device was lost.
