@@ -20,7 +20,7 @@ CGO_ENV := . $(CURDIR)/ui/webview/pkgconfig-4.1/env.sh $(CURDIR)/ui/webview/pkgc
 LDFLAGS := -X github.com/sumbar-samsat/pkbkiosk/kiosk.Version=$(VERSION)
 CMDS    := kioskd kioskui kioskhub kioskdemo printersim
 
-.PHONY: help deps build run test check bench clean
+.PHONY: help deps build run test check bench faults clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -63,6 +63,11 @@ check: deps ## gofmt and go vet
 
 test: check ## install what is missing, then gofmt, vet and all tests (race detector, under Xvfb)
 	$(CGO_ENV) xvfb-run -a $(GO) test -race -timeout 20m ./...
+
+FAULTS_TRIALS ?= 200
+faults: deps ## kill -9 a real kioskd during heavy event writes, FAULTS_TRIALS times (200); prints trials, losses, duplicates
+	@$(CGO_ENV) FAULTS_TRIALS=$(FAULTS_TRIALS) $(GO) test -count=1 -v -timeout 60m -run '^TestKillDuringEventWrites$$' ./kiosk/cmd/kioskd \
+	  | grep -E 'faults:|^(---|ok|FAIL)|_test.go' ; exit $${PIPESTATUS[0]}
 
 bench: deps ## measure lookup latency and sample generation; prints a table
 	@mkdir -p .build; $(CGO_ENV) $(GO) test -run '^$$' -bench '^BenchmarkLookup' -benchtime 2000x ./kiosk/agent > .build/bench.txt 2>&1 || { cat .build/bench.txt; rm -f .build/bench.txt; exit 1; }

@@ -16,7 +16,7 @@ type Event struct {
 	Boot   string          `json:"boot"`  // kernel boot id
 	Epoch  string          `json:"epoch"` // the store's random id
 	Seq    int64           `json:"seq"`   // +1 per event within an epoch, from 1
-	Data   json.RawMessage `json:"data"`
+	Data   json.RawMessage `json:"data,omitempty"`
 }
 
 // Event types (DESIGN 4.2).
@@ -58,4 +58,29 @@ var Severity = map[string]string{
 	"power.unclean_shutdown": "warning", "power.on_battery": "warning", "power.battery_low": "critical",
 	"disk.low": "warning", "disk.full": "critical", "store.incompatible": "critical",
 	"lookup.unreachable": "critical", "clock.skew": "warning",
+}
+
+// UsageData is the data of usage.summary: one clock hour of a kiosk's use,
+// counts only (no plates, no results), so it can be kept and shipped
+// without touching taxpayers' data.
+type UsageData struct {
+	Hour     string `json:"hour"` // start of the hour, RFC 3339 in the kiosk's zone
+	Lookups  int64  `json:"lookups"`
+	Found    int64  `json:"found"`
+	NotFound int64  `json:"not_found"`
+	Errors   int64  `json:"errors"`
+	Prints   int64  `json:"prints"`
+	Sessions int64  `json:"sessions"`
+}
+
+// DroppedData is the data of outbox.dropped, the tombstone written when
+// old usage.summary events are deleted unsent under disk pressure: seqs
+// FromSeq..ToSeq contain Count dropped events (the others in the range
+// were sent), so the hub can tell this gap from a lost event.
+type DroppedData struct {
+	FromSeq int64  `json:"from_seq"`
+	ToSeq   int64  `json:"to_seq"`
+	Count   int    `json:"count"`
+	Type    string `json:"type"`   // what was dropped: usage.summary
+	Reason  string `json:"reason"` // disk_low, disk_full, outbox_full
 }

@@ -109,6 +109,21 @@ type Config struct {
 	DiskLow   uint64        // default 1 GiB
 	DiskFull  uint64        // default 100 MiB
 
+	// OutboxMax bounds the unsent events kept through a long hub outage:
+	// above it (and whenever disk.low or disk.full is raised) the oldest
+	// unsent usage.summary events are dropped with an outbox.dropped
+	// tombstone. Faults and lifecycle events are never dropped, so the
+	// outbox can exceed it with those alone. Default 100,000.
+	OutboxMax int
+	// Drill, when above 0, emits that many drill.tick events a second
+	// (kioskd --drill): a commissioning and test load, never for a kiosk
+	// in service.
+	Drill int
+
+	// OutboxKeepSent is how many sent events stay in the store for
+	// diagnosis after the stream acknowledged them; default 10,000.
+	OutboxKeepSent int
+
 	// ClockCheck is how often the clock is compared with the hub's;
 	// a difference above ClockSkewMax is clock.skew. Defaults 10m, 60s.
 	ClockCheck   time.Duration
@@ -156,6 +171,8 @@ func DefaultConfig() Config {
 		UPSPoll:        10 * time.Second,
 		DiskLow:        1 << 30,
 		DiskFull:       100 << 20,
+		OutboxMax:      100_000,
+		OutboxKeepSent: 10_000,
 	}
 }
 
@@ -187,9 +204,12 @@ type Agent struct {
 	cacheCh  chan outbox.CacheEntry
 	ui       *uiSupervisor
 
-	changed   chan struct{}  // closed and replaced on every change the screen shows
-	jobs      chan *printJob // to the printer loop
-	drainKick chan struct{}  // wakes the outbox drain
+	changed     chan struct{}  // closed and replaced on every change the screen shows
+	jobs        chan *printJob // to the printer loop
+	drainKick   chan struct{}  // wakes the outbox drain
+	drainMu     sync.Mutex     // held by a drain batch and by dropping events: never both
+	compactKick chan struct{}  // wakes the outbox compaction (a disk fault was raised)
+	usage       usageCounter
 
 	mu           sync.Mutex // guards the fields below
 	session      *session   // nil when no taxpayer session is open
@@ -242,6 +262,8 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 	orDefault(&cfg.UPSPoll, def.UPSPoll)
 	orDefault(&cfg.DiskLow, def.DiskLow)
 	orDefault(&cfg.DiskFull, def.DiskFull)
+	orDefault(&cfg.OutboxMax, def.OutboxMax)
+	orDefault(&cfg.OutboxKeepSent, def.OutboxKeepSent)
 	orDefault(&cfg.NearEndSensor, "auto")
 	if cfg.OfficeName == "" {
 		cfg.OfficeName = "UPTD PPD " + strings.ToUpper(cfg.Office)
@@ -256,7 +278,7 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 		return nil, err
 	}
 	a := &Agent{cfg: cfg, log: cfg.Logger, started: cfg.Now(), cacheCh: make(chan outbox.CacheEntry, 64),
-		changed: make(chan struct{}), jobs: make(chan *printJob, 4), drainKick: make(chan struct{}, 1), faults: map[string]time.Time{}}
+		changed: make(chan struct{}), jobs: make(chan *printJob, 4), drainKick: make(chan struct{}, 1), compactKick: make(chan struct{}, 1), faults: map[string]time.Time{}}
 	a.printer = kiosk.PrinterStatus{Paper: "unknown", Transport: "none"}
 	a.powerSource = defaultUPSStatus
 	if a.log == nil {
@@ -282,6 +304,9 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 		return nil, fmt.Errorf("agent: lifecycle: %w", err)
 	}
 	a.log.Info("previous shutdown", "prev", a.bootInfo.Prev, "outage_s", a.bootInfo.OutageS)
+	if err := a.loadUsage(ctx); err != nil {
+		return nil, fmt.Errorf("agent: usage counts: %w", err)
+	}
 	if err := a.loadScreenState(ctx); err != nil {
 		return nil, err
 	}
@@ -347,6 +372,12 @@ func checkConfig(cfg Config) error {
 	}
 	if cfg.ContentRefresh < 100*time.Millisecond {
 		errs = append(errs, fmt.Errorf("--content-refresh %v: at least 100ms", cfg.ContentRefresh))
+	}
+	if cfg.Drill < 0 || cfg.Drill > 10_000 {
+		errs = append(errs, fmt.Errorf("--drill %d: 0 (off) to 10000 events a second", cfg.Drill))
+	}
+	if cfg.OutboxMax < 0 || cfg.OutboxKeepSent < 0 {
+		errs = append(errs, fmt.Errorf("--outbox-max %d: must not be negative", cfg.OutboxMax))
 	}
 	if cfg.DiskFull > cfg.DiskLow {
 		errs = append(errs, fmt.Errorf("--disk-full %d is above --disk-low %d", cfg.DiskFull, cfg.DiskLow))
@@ -498,6 +529,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	wg.Go(func() { a.sessionReaper(ctx) })
 	wg.Go(func() { a.diskLoop(ctx) })
 	wg.Go(func() { a.drainLoop(ctx) })
+	wg.Go(func() { a.outboxLoop(ctx) })
+	if a.cfg.Drill > 0 {
+		wg.Go(func() { a.drillLoop(ctx) })
+	}
 	wg.Go(func() { a.clockLoop(ctx) })
 	if len(a.cfg.UPSCommand) > 0 {
 		wg.Go(func() { a.powerLoop(ctx) })

@@ -62,6 +62,7 @@ func (b backend) StartSession(ctx context.Context) (string, error) {
 	b.a.session = &session{id: hex.EncodeToString(id), lastSeen: b.a.cfg.Now(), results: map[string][]byte{}, jobs: map[string]*printJob{}}
 	sid := b.a.session.id
 	b.a.mu.Unlock()
+	b.a.countSession()
 	b.a.notify()
 	return sid, nil
 }
@@ -102,8 +103,25 @@ func (a *Agent) mode() string {
 	return kiosk.ModeReady
 }
 
-// lookup answers POST /api/lookup (DESIGN 4.8).
+// lookup answers POST /api/lookup (DESIGN 4.8) and counts it for
+// usage.summary.
 func (a *Agent) lookup(ctx context.Context, req kiosk.LookupRequest) (ui.LookupAnswer, *kiosk.Error) {
+	ans, kerr := a.lookupOnce(ctx, req)
+	switch {
+	case kerr == nil:
+		a.countLookup(usageFound)
+	case kerr.Code == kiosk.CodeMaintenance: // the screen was closed: no lookup
+	case kerr.Code == kiosk.CodeNotFound, kerr.Code == kiosk.CodeRangkaMismatch:
+		a.countLookup(usageNotFound) // the taxpayer learns there is no such vehicle (for these digits)
+	case kerr.Code == kiosk.CodeInvalidPlate, kerr.Code == kiosk.CodeRangkaRequired:
+		a.countLookup(usageInvalid)
+	default:
+		a.countLookup(usageError)
+	}
+	return ans, kerr
+}
+
+func (a *Agent) lookupOnce(ctx context.Context, req kiosk.LookupRequest) (ui.LookupAnswer, *kiosk.Error) {
 	start := time.Now()
 	if a.inMaintenance() {
 		return ui.LookupAnswer{}, &kiosk.Error{Code: kiosk.CodeMaintenance}

@@ -65,21 +65,9 @@ func (a *Agent) drainLoop(ctx context.Context) {
 		case <-a.drainKick:
 		}
 		for a.nc.IsConnected() && ctx.Err() == nil {
-			es, err := a.store.Unsent(ctx, 0, 500)
-			if err != nil || len(es) == 0 {
+			n, more, err := a.drainBatch(ctx, js)
+			if err == nil && !more {
 				break
-			}
-			msgs := make([]natsbus.OutMsg, len(es))
-			for i, e := range es {
-				msgs[i] = natsbus.OutMsg{Subject: kiosk.EventSubject(a.cfg.ID, e.Type), ID: e.ID, Body: e.Body}
-			}
-			n, err := natsbus.PublishBatch(ctx, js, msgs, 10*time.Second)
-			seqs := make([]int64, n)
-			for i := range n {
-				seqs[i] = es[i].Seq
-			}
-			if merr := a.store.MarkSent(context.WithoutCancel(ctx), seqs); merr != nil {
-				a.log.Warn("sent-marks not stored", "err", merr)
 			}
 			if err != nil {
 				if err.Error() != lastErr {
@@ -90,6 +78,115 @@ func (a *Agent) drainLoop(ctx context.Context) {
 			}
 			lastErr = ""
 		}
+	}
+}
+
+// drainBatch sends one batch of the outbox and marks what the stream
+// acknowledged. It holds drainMu from reading the batch to marking it, so
+// dropEvents never deletes an event that is in flight: a dropped event is
+// never also delivered, and a tombstone's count is exact.
+func (a *Agent) drainBatch(ctx context.Context, js jetstream.JetStream) (sent int, more bool, err error) {
+	a.drainMu.Lock()
+	defer a.drainMu.Unlock()
+	es, err := a.store.Unsent(ctx, 0, 500)
+	if err != nil {
+		return 0, false, err
+	}
+	if len(es) == 0 {
+		return 0, false, nil
+	}
+	msgs := make([]natsbus.OutMsg, len(es))
+	for i, e := range es {
+		msgs[i] = natsbus.OutMsg{Subject: kiosk.EventSubject(a.cfg.ID, e.Type), ID: e.ID, Body: e.Body}
+	}
+	n, err := natsbus.PublishBatch(ctx, js, msgs, 10*time.Second)
+	seqs := make([]int64, n)
+	for i := range n {
+		seqs[i] = es[i].Seq
+	}
+	// A mark that is not stored only means the event is sent again and
+	// dropped as a duplicate (stream window, then the hub's idempotency).
+	if merr := a.store.MarkSent(context.WithoutCancel(ctx), seqs); merr != nil {
+		a.log.Warn("sent-marks not stored", "err", merr)
+	}
+	return n, len(es) == 500, err
+}
+
+// outboxLoop keeps the outbox bounded: it prunes sent events (keeping the
+// newest OutboxKeepSent) and, under disk pressure or above OutboxMax
+// unsent events, drops the oldest unsent usage.summary events with a
+// tombstone. Faults are never dropped.
+func (a *Agent) outboxLoop(ctx context.Context) {
+	t := time.NewTicker(a.cfg.DiskCheck)
+	defer t.Stop()
+	for {
+		a.compactOutbox(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-a.compactKick:
+		}
+	}
+}
+
+// usageKeptUnderPressure is how many of the newest unsent usage.summary
+// events survive disk pressure: the last day of a kiosk's use.
+const usageKeptUnderPressure = 24
+
+func (a *Agent) compactOutbox(ctx context.Context) {
+	if err := a.store.PruneSent(ctx, a.cfg.OutboxKeepSent); err != nil {
+		a.log.Warn("outbox prune failed", "err", err)
+	}
+	pending, err := a.store.Pending(ctx)
+	if err != nil {
+		a.log.Warn("outbox count failed", "err", err)
+		return
+	}
+	usage, err := a.store.PendingOfType(ctx, kiosk.EventUsage)
+	if err != nil {
+		a.log.Warn("outbox count failed", "err", err)
+		return
+	}
+	a.mu.Lock()
+	_, low := a.faults[faultDiskLow]
+	_, full := a.faults[faultDiskFull]
+	a.mu.Unlock()
+	var n int
+	var reason string
+	if over := int(pending) - a.cfg.OutboxMax; over > 0 {
+		// One more than the excess: the tombstone takes a place (an
+		// earlier unsent tombstone is folded into it, so they never
+		// accumulate).
+		n, reason = over+1, "outbox_full"
+	}
+	if low || full {
+		if k := int(usage) - usageKeptUnderPressure; k > n {
+			n, reason = k, map[bool]string{true: "disk_full", false: "disk_low"}[full]
+		}
+	}
+	if n = min(n, int(usage)); n <= 0 {
+		return
+	}
+	a.dropEvents(ctx, n, reason)
+}
+
+// dropEvents drops the n oldest unsent usage.summary events with one
+// outbox.dropped tombstone.
+func (a *Agent) dropEvents(ctx context.Context, n int, reason string) {
+	a.drainMu.Lock()
+	defer a.drainMu.Unlock()
+	now := a.cfg.Now()
+	got, err := a.store.DropOldest(ctx, kiosk.EventUsage, n, kiosk.EventDropped, func(id string, seq, from, to int64, count int) ([]byte, error) {
+		return a.envelope(kiosk.EventDropped, now, kiosk.DroppedData{FromSeq: from, ToSeq: to, Count: count, Type: kiosk.EventUsage, Reason: reason})(id, seq)
+	})
+	if err != nil {
+		a.log.Warn("outbox: usage summaries not dropped", "reason", reason, "err", err)
+		return
+	}
+	if got > 0 {
+		a.log.Warn("outbox: dropped unsent usage summaries", "count", got, "reason", reason)
+		a.kickDrain()
 	}
 }
 
@@ -141,4 +238,24 @@ func (a *Agent) emitBoot(ctx context.Context, b bootInfo) error {
 		}
 		return nil
 	})
+}
+
+// EventDrill is the type of the commissioning drill's events.
+const EventDrill = "drill.tick"
+
+// drillLoop emits Config.Drill events a second, each in a transaction of
+// its own like a fault, until ctx is done: a commissioning check that the
+// whole reporting path (store, drain, stream, hub) carries a load, and
+// the load of the kill -9 trials (make faults).
+func (a *Agent) drillLoop(ctx context.Context) {
+	t := time.NewTicker(time.Second / time.Duration(a.cfg.Drill))
+	defer t.Stop()
+	for n := int64(1); ; n++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		a.emit(ctx, EventDrill, map[string]int64{"n": n})
+	}
 }

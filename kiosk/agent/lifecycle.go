@@ -83,12 +83,25 @@ func (a *Agent) startLifecycle(ctx context.Context) (bootInfo, error) {
 	return b, a.emitBoot(ctx, b)
 }
 
-// markAlive records that the agent was alive now: after a power cut the
-// outage window starts at the last of these.
+// markAlive records that the agent was alive now (after a power cut the
+// outage window starts at the last of these) and saves the usage counts,
+// emitting the summary of an hour that has ended.
 func (a *Agent) markAlive(ctx context.Context) {
-	if err := a.store.SetState(ctx, keyLastAlive, a.cfg.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+	now := a.cfg.Now()
+	var commit func()
+	err := a.store.Update(ctx, func(tx *outbox.Tx) error {
+		if err := tx.SetState(keyLastAlive, now.UTC().Format(time.RFC3339Nano)); err != nil {
+			return err
+		}
+		var err error
+		commit, err = a.saveUsage(tx, now)
+		return err
+	})
+	if err != nil {
 		a.log.Debug("last-alive not written", "err", err)
+		return
 	}
+	commit()
 }
 
 // markCleanStop is the last write of an orderly stop: the marker and the
@@ -100,6 +113,9 @@ func (a *Agent) markCleanStop(ctx context.Context) {
 			return err
 		}
 		if err := tx.SetState(keyClean, "1"); err != nil {
+			return err
+		}
+		if _, err := a.saveUsage(tx, now); err != nil {
 			return err
 		}
 		_, err := tx.Emit(kiosk.EventShutdown, now, a.envelope(kiosk.EventShutdown, now, map[string]string{"reason": "signal"}))

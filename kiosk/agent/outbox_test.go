@@ -123,4 +123,14 @@ func TestOutboxSurvivesHubOutage(t *testing.T) {
 			t.Errorf("event %d = %s %+v, want %s power.on_battery", i+2, ev.Type, d, want)
 		}
 	}
+	// The restarted hub's projection: every event once, no gap, the fault
+	// that came and went is not active.
+	for i, ev := range e.waitHubEvents(7) {
+		if ev.ID != evs[i].ID {
+			t.Errorf("hub event %d = %s seq %d, want %s seq %d", i, ev.ID, ev.Seq, evs[i].ID, evs[i].Seq)
+		}
+	}
+	if rep := e.hubKiosk(1); len(rep.Gaps) != 0 || len(rep.Faults) != 0 {
+		t.Errorf("hub.kiosk gaps %+v faults %+v, want none", rep.Gaps, rep.Faults)
+	}
 }

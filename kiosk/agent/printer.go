@@ -351,6 +351,9 @@ func (a *Agent) finishJob(ctx context.Context, j *printJob, ev jobEvent, reason 
 	if err := a.store.JobPut(ctx, outbox.Job{ID: j.id, State: next, Reason: reason, CreatedAt: now, UpdatedAt: now}); err != nil {
 		a.log.Warn("print job not stored", "job", j.id, "err", err)
 	}
+	if next == jobDone {
+		a.countPrint()
+	}
 	if next == jobPrinting || ev == evPrinted || ev == evFailed || ev == evLost {
 		a.notify() // mode printing on and off
 	}

@@ -151,6 +151,12 @@ func (a *Agent) setFault(code string) {
 	if !had {
 		a.log.Warn("fault raised", "code", code)
 		a.faultEvent(code, true, time.Time{})
+		if code == faultDiskLow || code == faultDiskFull {
+			select { // make room now, not at the next check
+			case a.compactKick <- struct{}{}:
+			default:
+			}
+		}
 		if a.cfg.OnFault != nil {
 			a.cfg.OnFault(code, true)
 		}

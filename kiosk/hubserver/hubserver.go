@@ -52,6 +52,11 @@ type Config struct {
 	RatePerMinute  int  // per-kiosk lookup rate, default 30
 	Burst          int  // default 10
 
+	// OnHeartbeat, if set, is called after each heartbeat is applied to
+	// the fleet state (benchmarks, metrics). It runs on the heartbeat
+	// subscription's goroutine: keep it short.
+	OnHeartbeat func(id string, st *kiosk.Status, applied time.Time)
+
 	TZ     *time.Location   // nil = Asia/Jakarta
 	Now    func() time.Time // nil = time.Now
 	Logger *slog.Logger     // nil = discard
@@ -75,17 +80,20 @@ func DefaultConfig() Config {
 
 // Hub is a running hub.
 type Hub struct {
-	cfg   Config
-	log   *slog.Logger
-	ns    *server.Server // nil with an external NATS
-	nc    *nats.Conn
-	src   *sample.Source
-	svc   micro.Service // pkb lookup gateway
-	hsvc  micro.Service // hub service: content, time, fleet
-	fleet *hub.Fleet
-	hbSub *nats.Subscription
-	http  *http.Server
-	url   string
+	cfg         Config
+	log         *slog.Logger
+	ns          *server.Server // nil with an external NATS
+	nc          *nats.Conn
+	src         *sample.Source
+	svc         micro.Service // pkb lookup gateway
+	hsvc        micro.Service // hub service: content, time, fleet
+	fleet       *hub.Fleet
+	store       *hub.Store // projection of the streams
+	hbSub       *nats.Subscription
+	stopMonitor context.CancelFunc
+	monitorDone chan struct{}
+	http        *http.Server
+	url         string
 }
 
 // Start starts the hub and returns once it serves lookups.
@@ -143,9 +151,12 @@ func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
 		return nil, fmt.Errorf("hubserver: jetstream: %w", err)
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	_, err = hub.EnsureStreams(sctx, js, hub.StreamConfig{Replicas: cfg.Replicas})
+	cons, err := hub.EnsureStreams(sctx, js, hub.StreamConfig{Replicas: cfg.Replicas})
 	cancel()
 	if err != nil {
+		return nil, fmt.Errorf("hubserver: %w", err)
+	}
+	if h.store, err = hub.OpenStore(ctx, filepath.Join(cfg.Data, "hub.db")); err != nil {
 		return nil, fmt.Errorf("hubserver: %w", err)
 	}
 	h.svc, err = lookup.AddService(h.nc, lookup.Config{
@@ -165,11 +176,32 @@ func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
 		cfg.Content = filepath.Join(cfg.Data, "content")
 	}
 	h.fleet = hub.NewFleet(cfg.Now)
+	h.fleet.Observe = cfg.OnHeartbeat
+	known, err := h.store.LoadFleet(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("hubserver: %w", err)
+	}
+	h.fleet.Load(known)
+	mctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	h.stopMonitor, h.monitorDone = stop, make(chan struct{})
+	go func() {
+		defer close(h.monitorDone)
+		err := hub.RunMonitor(mctx, hub.MonitorConfig{
+			Store: h.store, Consumer: cons, Fleet: h.fleet, Log: h.log,
+			OnEvent: func(e hub.Envelope, _ hub.IngestResult) {
+				h.log.Debug("event", "kiosk", e.Kiosk, "type", e.Type, "seq", e.Seq)
+			},
+		})
+		if err != nil {
+			h.log.Error("fleet monitor stopped", "err", err)
+		}
+	}()
 	if h.hbSub, err = h.fleet.Subscribe(h.nc); err != nil {
 		return nil, fmt.Errorf("hubserver: heartbeats: %w", err)
 	}
 	h.hsvc, err = hub.AddService(h.nc, hub.Config{
 		Fleet:   h.fleet,
+		Store:   h.store,
 		Content: hub.NewContentDir(cfg.Content),
 		Now:     cfg.Now,
 		Observe: func(id, outcome string, err error) {
@@ -281,6 +313,9 @@ func (h *Hub) StopGateway() error {
 // NATSURL is the URL clients use to reach the hub's NATS.
 func (h *Hub) NATSURL() string { return h.url }
 
+// Store returns the hub's projection of the event streams.
+func (h *Hub) Store() *hub.Store { return h.store }
+
 // Server returns the embedded NATS server, or nil with an external one.
 func (h *Hub) Server() *server.Server { return h.ns }
 
@@ -301,6 +336,10 @@ func (h *Hub) Close() error {
 			errs = append(errs, svc.Stop())
 		}
 	}
+	if h.stopMonitor != nil {
+		h.stopMonitor()
+		<-h.monitorDone
+	}
 	if h.nc != nil {
 		h.nc.Close()
 	}
@@ -310,6 +349,9 @@ func (h *Hub) Close() error {
 	}
 	if h.src != nil {
 		errs = append(errs, h.src.Close())
+	}
+	if h.store != nil {
+		errs = append(errs, h.store.Close())
 	}
 	return errors.Join(errs...)
 }

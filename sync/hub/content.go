@@ -4,6 +4,7 @@
 package hub
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -91,6 +92,8 @@ type Config struct {
 	Now func() time.Time
 	// Fleet, if set, is served on hub.fleet.
 	Fleet *Fleet
+	// Store, with Fleet, serves hub.kiosk.
+	Store *Store
 }
 
 // AddService registers the micro service "hub" with its endpoint
@@ -125,7 +128,83 @@ func AddService(nc *nats.Conn, cfg Config) (micro.Service, error) {
 			return nil, fmt.Errorf("hub: add endpoint: %w", err)
 		}
 	}
+	if cfg.Fleet != nil && cfg.Store != nil {
+		if err := svc.AddEndpoint("kiosk", micro.HandlerFunc(func(r micro.Request) { handleKiosk(cfg, r) }),
+			micro.WithEndpointSubject("hub.kiosk")); err != nil {
+			svc.Stop()
+			return nil, fmt.Errorf("hub: add endpoint: %w", err)
+		}
+	}
 	return svc, nil
+}
+
+// KioskRequest asks hub.kiosk about one kiosk.
+type KioskRequest struct {
+	Kiosk  string `json:"kiosk"`
+	Events int    `json:"events,omitempty"` // newest events to include; default 20, at most 500
+}
+
+// KioskReply is the hub's whole view of one kiosk: presence and last
+// snapshot, active faults, newest events, open seq gaps and the newest
+// presence transitions.
+type KioskReply struct {
+	Kiosk    *FleetKiosk  `json:"kiosk,omitempty"` // nil: events seen but no heartbeat yet
+	Faults   []Fault      `json:"faults"`
+	Events   []Envelope   `json:"events"`
+	Gaps     []Gap        `json:"gaps"`
+	Presence []Transition `json:"presence_log"`
+	Error    *kiosk.Error `json:"error,omitempty"`
+}
+
+func handleKiosk(cfg Config, r micro.Request) {
+	fail := func(code, msg string) {
+		body, _ := json.Marshal(KioskReply{Error: &kiosk.Error{Code: code, Message: msg}})
+		r.Error(code, msg, body)
+	}
+	var req KioskRequest
+	if err := json.Unmarshal(r.Data(), &req); err != nil || !kiosk.ValidID(req.Kiosk) || req.Events < 0 {
+		fail(kiosk.CodeBadRequest, `want {"kiosk":"<kiosk id>","events":<n, optional>} on hub.kiosk`)
+		return
+	}
+	if req.Events == 0 {
+		req.Events = 20
+	}
+	req.Events = min(req.Events, 500)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var rep KioskReply
+	var err error
+	if k, ok := cfg.Fleet.Kiosk(req.Kiosk); ok {
+		rep.Kiosk = &k
+	}
+	if rep.Events, err = cfg.Store.Events(ctx, req.Kiosk, req.Events); err == nil {
+		if rep.Faults, err = cfg.Store.Faults(ctx, req.Kiosk); err == nil {
+			if rep.Gaps, err = cfg.Store.Gaps(ctx, req.Kiosk); err == nil {
+				rep.Presence, err = cfg.Store.PresenceLog(ctx, req.Kiosk, 20)
+			}
+		}
+	}
+	if err != nil {
+		fail(kiosk.CodeSourceUnavailable, "hub store: "+err.Error())
+		return
+	}
+	if rep.Kiosk == nil && len(rep.Events) == 0 {
+		fail(kiosk.CodeNotFound, "the hub has no heartbeat and no event of kiosk "+req.Kiosk)
+		return
+	}
+	rep.Faults = nonNil(rep.Faults)
+	rep.Events = nonNil(rep.Events)
+	rep.Gaps = nonNil(rep.Gaps)
+	rep.Presence = nonNil(rep.Presence)
+	r.RespondJSON(rep)
+}
+
+// nonNil makes an empty list marshal as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 func handleContent(cfg Config, r micro.Request) {

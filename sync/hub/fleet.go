@@ -50,18 +50,37 @@ type FleetKiosk struct {
 	LastSeen time.Time `json:"last_seen"`
 }
 
-// Fleet tracks the kiosks' heartbeats (kiosk.<id>.hb).
+// Fleet tracks the kiosks' heartbeats (kiosk.<id>.hb) and their recorded
+// presence (NextPresence), whose transitions it logs for incidents and the
+// dashboard. Reads advance the state machine to now first, so what
+// hub.fleet shows and what was recorded never disagree.
 type Fleet struct {
 	now func() time.Time // immutable
 
-	mu     sync.Mutex // guards kiosks
-	kiosks map[string]*fleetEntry
+	// Observe, if set before Subscribe, is called after each heartbeat is
+	// applied, with the snapshot (nil when the body was not one) and the
+	// hub time it was applied at: the benchmarks' heartbeat-to-state
+	// latency, and a hook for metrics.
+	Observe func(id string, st *kiosk.Status, applied time.Time)
+
+	mu         sync.Mutex // guards the fields below
+	kiosks     map[string]*fleetEntry
+	trans      []Transition // not yet saved
+	graceUntil time.Time    // no silence-driven transitions before this
 }
 
 type fleetEntry struct {
-	status   kiosk.Status
-	lastSeen time.Time
+	status    kiosk.Status
+	lastSeen  time.Time
+	state     Presence
+	savedSeen time.Time // lastSeen as last saved
+	dirty     bool      // state or status changed since the last save
 }
+
+// persistEvery bounds how stale a saved last-seen time may be: saving
+// every heartbeat of 10,000 kiosks would be 1,000 writes a second for
+// nothing but a display of "last seen".
+const persistEvery = time.Minute
 
 // NewFleet returns an empty fleet; now nil means time.Now.
 func NewFleet(now func() time.Time) *Fleet {
@@ -69,6 +88,27 @@ func NewFleet(now func() time.Time) *Fleet {
 		now = time.Now
 	}
 	return &Fleet{now: now, kiosks: map[string]*fleetEntry{}}
+}
+
+// Load seeds the fleet with the kiosks saved before a hub restart. The hub
+// heard nothing while it was down, so for the next three heartbeat
+// intervals and grace silence moves no kiosk to late or offline: those
+// that are alive will have beaten by then, the others go offline after.
+func (f *Fleet) Load(rs []KioskRecord) {
+	now := f.now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range rs {
+		e := &fleetEntry{lastSeen: r.LastSeen, savedSeen: r.LastSeen, state: r.Presence}
+		if len(r.Status) > 0 {
+			json.Unmarshal(r.Status, &e.status) // a bad saved snapshot only loses the display
+		}
+		e.status.Kiosk, e.status.Office = r.Kiosk, r.Office
+		f.kiosks[r.Kiosk] = e
+	}
+	if len(rs) > 0 {
+		f.graceUntil = now.Add(3*DefaultHBInterval + DefaultHBInterval/2)
+	}
 }
 
 // Subscribe starts tracking heartbeats on nc; unsubscribe the result to
@@ -88,18 +128,84 @@ func (f *Fleet) Subscribe(nc *nats.Conn) (*nats.Subscription, error) {
 func (f *Fleet) Heartbeat(id string, body []byte) {
 	var st kiosk.Status
 	ok := json.Unmarshal(body, &st) == nil
+	now := f.now()
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	e := f.kiosks[id]
 	if e == nil {
-		e = &fleetEntry{}
+		e = &fleetEntry{state: Unknown}
 		f.kiosks[id] = e
 	}
-	e.lastSeen = f.now()
+	e.lastSeen = now
 	if ok {
 		st.Kiosk = id
+		if st.Office != e.status.Office {
+			e.dirty = true
+		}
 		e.status = st
 	}
+	if next, changed := NextPresence(e.state, PresenceInput{Heartbeat: true}); changed {
+		f.trans = append(f.trans, Transition{Kiosk: id, Office: e.status.Office, From: e.state, To: next, At: now, LastSeen: now})
+		e.state = next
+		e.dirty = true
+	}
+	f.mu.Unlock()
+	if f.Observe != nil {
+		var sp *kiosk.Status
+		if ok {
+			sp = &st
+		}
+		f.Observe(id, sp, now)
+	}
+}
+
+// advance moves every kiosk's recorded state to now; f.mu is held.
+func (f *Fleet) advance(now time.Time) {
+	if now.Before(f.graceUntil) {
+		return
+	}
+	for id, e := range f.kiosks {
+		next, changed := NextPresence(e.state, PresenceInput{Silence: now.Sub(e.lastSeen), Interval: interval(e.status)})
+		if !changed {
+			continue
+		}
+		f.trans = append(f.trans, Transition{Kiosk: id, Office: e.status.Office, From: e.state, To: next, At: now, LastSeen: e.lastSeen})
+		e.state = next
+		e.dirty = true
+	}
+}
+
+func interval(st kiosk.Status) time.Duration {
+	if st.HBIntervalS <= 0 {
+		return DefaultHBInterval
+	}
+	return time.Duration(st.HBIntervalS) * time.Second
+}
+
+// Tick advances the state machine to now and returns what changed since
+// the last Tick: the kiosks to save and the transitions, in order.
+func (f *Fleet) Tick() ([]KioskRecord, []Transition) {
+	now := f.now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.advance(now)
+	var rs []KioskRecord
+	for id, e := range f.kiosks {
+		if !e.dirty && now.Sub(e.savedSeen) < persistEvery {
+			continue
+		}
+		if !e.dirty && e.lastSeen.Equal(e.savedSeen) {
+			continue
+		}
+		r := KioskRecord{Kiosk: id, Office: e.status.Office, LastSeen: e.lastSeen, Presence: e.state}
+		if e.dirty {
+			r.Status, _ = json.Marshal(e.status)
+		}
+		rs = append(rs, r)
+		e.dirty, e.savedSeen = false, e.lastSeen
+	}
+	ts := f.trans
+	f.trans = nil
+	return rs, ts
 }
 
 // Kiosks returns every kiosk seen, by id, with its presence now.
@@ -107,16 +213,30 @@ func (f *Fleet) Kiosks() []FleetKiosk {
 	now := f.now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.advance(now)
 	out := make([]FleetKiosk, 0, len(f.kiosks))
 	for id, e := range f.kiosks {
-		iv := time.Duration(e.status.HBIntervalS) * time.Second
-		if iv <= 0 {
-			iv = 10 * time.Second
-		}
-		st := e.status
-		st.Kiosk = id
-		out = append(out, FleetKiosk{Status: st, Presence: PresenceAt(e.lastSeen, iv, now), LastSeen: e.lastSeen})
+		out = append(out, f.entry(id, e))
 	}
 	slices.SortFunc(out, func(a, b FleetKiosk) int { return strings.Compare(a.Kiosk, b.Kiosk) })
 	return out
+}
+
+// Kiosk returns one kiosk, or false when the hub never heard of it.
+func (f *Fleet) Kiosk(id string) (FleetKiosk, bool) {
+	now := f.now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.advance(now)
+	e, ok := f.kiosks[id]
+	if !ok {
+		return FleetKiosk{}, false
+	}
+	return f.entry(id, e), true
+}
+
+func (f *Fleet) entry(id string, e *fleetEntry) FleetKiosk {
+	st := e.status
+	st.Kiosk = id
+	return FleetKiosk{Status: st, Presence: e.state, LastSeen: e.lastSeen}
 }

@@ -209,19 +209,9 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Envelope is a kiosk event as the hub receives it (DESIGN 4.2); the same
-// shape as kiosk.Event, checked by ParseEnvelope.
-type Envelope struct {
-	ID     string          `json:"id"`
-	Kiosk  string          `json:"kiosk"`
-	Office string          `json:"office"`
-	Type   string          `json:"type"`
-	At     time.Time       `json:"at"`
-	Boot   string          `json:"boot"`
-	Epoch  string          `json:"epoch"`
-	Seq    int64           `json:"seq"`
-	Data   json.RawMessage `json:"data,omitempty"`
-}
+// Envelope is a kiosk event as the hub receives it: the envelope of
+// DESIGN 4.2 shared with the agent, checked by ParseEnvelope.
+type Envelope = kiosk.Event
 
 // maxTokenLen bounds the free-form envelope strings (id, type, boot,
 // epoch), so a bad kiosk cannot bloat the projection with one field.
@@ -241,14 +231,14 @@ func ParseEnvelope(b []byte) (Envelope, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return Envelope{}, errors.New("hub: event envelope: trailing data after the JSON object")
 	}
-	if err := e.check(); err != nil {
+	if err := checkEnvelope(&e); err != nil {
 		return Envelope{}, err
 	}
 	return e, nil
 }
 
 // check validates an envelope, whether parsed or built by a caller.
-func (e *Envelope) check() error {
+func checkEnvelope(e *Envelope) error {
 	if e.ID == "" {
 		return errors.New("hub: event envelope: id is required")
 	}
@@ -302,7 +292,7 @@ func (s *Store) Ingest(ctx context.Context, e Envelope) (IngestResult, error) {
 // fails the batch and nothing is stored.
 func (s *Store) IngestBatch(ctx context.Context, es []Envelope) ([]IngestResult, error) {
 	for i := range es {
-		if err := es[i].check(); err != nil {
+		if err := checkEnvelope(&es[i]); err != nil {
 			return nil, fmt.Errorf("hub: ingest event %d of %d: %w", i+1, len(es), err)
 		}
 	}
@@ -345,9 +335,21 @@ func ingestTx(ctx context.Context, tx *sql.Tx, e *Envelope) (IngestResult, error
 	} else if n == 0 {
 		return IngestResult{Duplicate: true}, nil
 	}
+	r, err := seqTx(ctx, tx, e)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	if err := projectTx(ctx, tx, e); err != nil {
+		return IngestResult{}, err
+	}
+	return r, nil
+}
+
+// seqTx does the per-epoch seq and gap bookkeeping of a new event.
+func seqTx(ctx context.Context, tx *sql.Tx, e *Envelope) (IngestResult, error) {
 
 	var last int64
-	err = tx.QueryRowContext(ctx, "SELECT last_seq FROM epochs WHERE kiosk = ? AND epoch = ?", e.Kiosk, e.Epoch).Scan(&last)
+	err := tx.QueryRowContext(ctx, "SELECT last_seq FROM epochs WHERE kiosk = ? AND epoch = ?", e.Kiosk, e.Epoch).Scan(&last)
 	switch {
 	case errors.Is(err, sql.ErrNoRows): // a new epoch starts where it is first seen
 		if _, err := tx.ExecContext(ctx, "INSERT INTO epochs(kiosk, epoch, last_seq) VALUES (?, ?, ?)", e.Kiosk, e.Epoch, e.Seq); err != nil {

@@ -385,7 +385,7 @@ func FuzzParseEnvelope(f *testing.F) {
 			}
 			return
 		}
-		if err := e.check(); err != nil {
+		if err := checkEnvelope(&e); err != nil {
 			t.Fatalf("ParseEnvelope accepted an envelope check refuses: %v", err)
 		}
 		// What the hub accepts it can write back and read again the same.

@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -45,8 +46,13 @@ func (s *Store) PruneSent(ctx context.Context, keep int) error {
 // from its own id and seq and the dropped range: fromSeq and toSeq are the
 // lowest and highest dropped seq, count how many were dropped. Events of
 // other types inside that range stay and are still sent; the hub tells
-// them apart by seq. It returns the number dropped; 0 means nothing was
-// droppable, and then no tombstone is written.
+// them apart by seq. It returns the number of dropType events dropped; 0
+// means nothing was droppable, and then no tombstone is written.
+//
+// Tombstones do not pile up: an earlier tombstone that is still unsent is
+// deleted too and folded into the new one (its range joined, its count
+// plus one for itself), so repeated drops through a long outage leave one
+// tombstone, and a bounded outbox stays bounded.
 //
 // Seqs are never reused: the dropped ones stay a gap, explained by the
 // tombstone. The tombstone's stored at (used only for local bookkeeping;
@@ -77,16 +83,56 @@ func (s *Store) DropOldest(ctx context.Context, dropType string, n int, tombType
 		if got, err := res.RowsAffected(); err != nil || got != int64(count) {
 			return fmt.Errorf("outbox: drop %s: deleted %d rows, want %d (%v)", dropType, got, count, err)
 		}
-		if _, err := tx.Emit(tombType, time.Now(), func(id string, seq int64) ([]byte, error) {
-			return build(id, seq, from.Int64, to.Int64, count)
-		}); err != nil {
+		dropped = count
+		lo, hi, total := from.Int64, to.Int64, count
+		prev, err := tx.lastTombstone(tombType)
+		if err != nil {
+			return err
+		}
+		if prev != nil {
+			res, err := tx.tx.ExecContext(ctx, "DELETE FROM outbox WHERE sent = 0 AND seq = ? AND type = ?", prev.Seq, tombType)
+			if err != nil {
+				return fmt.Errorf("outbox: fold tombstone %d: %w", prev.Seq, err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				lo, hi, total = min(lo, prev.From), max(hi, prev.Seq), total+prev.Count+1
+			}
+		}
+		e, err := tx.Emit(tombType, time.Now(), func(id string, seq int64) ([]byte, error) {
+			return build(id, seq, lo, hi, total)
+		})
+		if err != nil {
 			return fmt.Errorf("outbox: drop %s: tombstone: %w", dropType, err)
 		}
-		dropped = count
-		return nil
+		b, _ := json.Marshal(tombRecord{Seq: e.Seq, From: lo, To: hi, Count: total})
+		return tx.SetState("tombstone:"+tombType, string(b))
 	})
 	if err != nil {
 		return 0, err
 	}
 	return dropped, nil
+}
+
+// tombRecord is the bookkeeping of the newest tombstone (state key
+// "tombstone:<type>"), so the next drop can fold it in while unsent.
+type tombRecord struct {
+	Seq   int64 `json:"seq"`
+	From  int64 `json:"from"`
+	To    int64 `json:"to"`
+	Count int   `json:"count"`
+}
+
+func (tx *Tx) lastTombstone(tombType string) (*tombRecord, error) {
+	v, err := tx.State("tombstone:" + tombType)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var t tombRecord
+	if json.Unmarshal([]byte(v), &t) != nil {
+		return nil, nil // unreadable bookkeeping: start a new tombstone
+	}
+	return &t, nil
 }

@@ -612,3 +612,42 @@ func BenchmarkUnsentMarkSent(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 }
+
+// TestDropOldestFoldsTombstones: repeated drops through one outage leave
+// a single unsent tombstone whose range and count cover everything that
+// is missing (the earlier tombstone itself included), so a bounded outbox
+// stays bounded; once a tombstone was sent, the next drop starts afresh.
+func TestDropOldestFoldsTombstones(t *testing.T) {
+	const u, f = "usage.summary", "fault.raised"
+	s := openTemp(t)
+	ctx := t.Context()
+	emitN(t, s, u, f, u, u) // 1..4
+	if n, err := s.DropOldest(ctx, u, 2, "outbox.dropped", buildTombstone); err != nil || n != 2 {
+		t.Fatalf("first drop = %d, %v", n, err) // drops 1, 3; tombstone 5
+	}
+	emitN(t, s, u) // 6
+	if n, err := s.DropOldest(ctx, u, 2, "outbox.dropped", buildTombstone); err != nil || n != 2 {
+		t.Fatalf("second drop = %d, %v", n, err) // drops 4, 6 and folds 5; tombstone 7
+	}
+	es := unsentAll(t, s)
+	if g := fmt.Sprint(seqsOf(es)); g != "[2 7]" {
+		t.Fatalf("unsent = %s, want [2 7]: the fault and one tombstone", g)
+	}
+	var tb tombstone
+	json.Unmarshal(es[1].Body, &tb)
+	if tb.From != 1 || tb.To != 6 || tb.Count != 5 {
+		t.Errorf("folded tombstone = %+v, want 1..6 with 5 missing (1, 3, 4, 5, 6)", tb)
+	}
+	if err := s.MarkSent(ctx, []int64{2, 7}); err != nil {
+		t.Fatal(err)
+	}
+	emitN(t, s, u) // 8
+	if n, err := s.DropOldest(ctx, u, 1, "outbox.dropped", buildTombstone); err != nil || n != 1 {
+		t.Fatalf("third drop = %d, %v", n, err)
+	}
+	es = unsentAll(t, s)
+	json.Unmarshal(es[0].Body, &tb)
+	if len(es) != 1 || tb.From != 8 || tb.To != 8 || tb.Count != 1 {
+		t.Errorf("after a sent tombstone: unsent %v, tombstone %+v; want a new one for 8 only", seqsOf(es), tb)
+	}
+}

@@ -138,6 +138,15 @@ func (s *Store) MarkSent(ctx context.Context, seqs []int64) error {
 	})
 }
 
+// PendingOfType counts the unsent events of one type.
+func (s *Store) PendingOfType(ctx context.Context, typ string) (int64, error) {
+	var n int64
+	if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM outbox WHERE sent = 0 AND type = ?", typ).Scan(&n); err != nil {
+		return 0, fmt.Errorf("outbox: count unsent %s: %w", typ, err)
+	}
+	return n, nil
+}
+
 // Pending counts the unsent events.
 func (s *Store) Pending(ctx context.Context) (int64, error) {
 	var n int64

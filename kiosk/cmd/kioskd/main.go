@@ -75,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.UIUnresponsive, "ui-unresponsive", cfg.UIUnresponsive, "restart kioskui when its page has not pinged for this long")
 	fs.DurationVar(&cfg.DiskCheck, "disk-check", cfg.DiskCheck, "how often the free space of --data is checked")
 	fs.Uint64Var(&cfg.DiskLow, "disk-low", cfg.DiskLow, "free bytes below which disk.low is raised")
+	fs.IntVar(&cfg.Drill, "drill", 0, "commissioning drill: emit N drill.tick events a second through the outbox to the hub (not for a kiosk in service)")
+	fs.IntVar(&cfg.OutboxMax, "outbox-max", cfg.OutboxMax, "unsent events kept through a hub outage before old usage.summary events are dropped (faults never are)")
 	fs.Uint64Var(&cfg.DiskFull, "disk-full", cfg.DiskFull, "free bytes below which disk.full is raised and the cache stops growing")
 	ups := fs.String("ups", "", "NUT UPS to watch, e.g. ups@localhost (runs upsc); empty: no UPS")
 	fs.DurationVar(&cfg.UPSPoll, "ups-poll", cfg.UPSPoll, "how often the UPS is asked")
