@@ -124,6 +124,10 @@ type Config struct {
 	// diagnosis after the stream acknowledged them; default 10,000.
 	OutboxKeepSent int
 
+	// LookupProbe is how often the lookup gateway is pinged; two failed
+	// probes in a row raise lookup.unreachable. Default 15s.
+	LookupProbe time.Duration
+
 	// ClockCheck is how often the clock is compared with the hub's;
 	// a difference above ClockSkewMax is clock.skew. Defaults 10m, 60s.
 	ClockCheck   time.Duration
@@ -167,6 +171,7 @@ func DefaultConfig() Config {
 		PrintAttempts:  3,
 		DiskCheck:      time.Minute,
 		ClockCheck:     10 * time.Minute,
+		LookupProbe:    15 * time.Second,
 		ClockSkewMax:   time.Minute,
 		UPSPoll:        10 * time.Second,
 		DiskLow:        1 << 30,
@@ -217,6 +222,7 @@ type Agent struct {
 	maintenance  maintenance
 	content      kiosk.ContentBundle
 	faults       map[string]time.Time // active local faults (ui.*, printer.*) since when
+	faultSev     map[string]string    // severity each active fault was raised with
 	reloads      int                  // ui-reload requests so far
 	printer      kiosk.PrinterStatus  // last reading
 	printerModel string
@@ -263,6 +269,7 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 	orDefault(&cfg.DiskLow, def.DiskLow)
 	orDefault(&cfg.DiskFull, def.DiskFull)
 	orDefault(&cfg.OutboxMax, def.OutboxMax)
+	orDefault(&cfg.LookupProbe, def.LookupProbe)
 	orDefault(&cfg.OutboxKeepSent, def.OutboxKeepSent)
 	orDefault(&cfg.NearEndSensor, "auto")
 	if cfg.OfficeName == "" {
@@ -278,7 +285,7 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 		return nil, err
 	}
 	a := &Agent{cfg: cfg, log: cfg.Logger, started: cfg.Now(), cacheCh: make(chan outbox.CacheEntry, 64),
-		changed: make(chan struct{}), jobs: make(chan *printJob, 4), drainKick: make(chan struct{}, 1), compactKick: make(chan struct{}, 1), faults: map[string]time.Time{}}
+		changed: make(chan struct{}), jobs: make(chan *printJob, 4), drainKick: make(chan struct{}, 1), compactKick: make(chan struct{}, 1), faults: map[string]time.Time{}, faultSev: map[string]string{}}
 	a.printer = kiosk.PrinterStatus{Paper: "unknown", Transport: "none"}
 	a.powerSource = defaultUPSStatus
 	if a.log == nil {
@@ -304,6 +311,11 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 		return nil, fmt.Errorf("agent: lifecycle: %w", err)
 	}
 	a.log.Info("previous shutdown", "prev", a.bootInfo.Prev, "outage_s", a.bootInfo.OutageS)
+	if !a.storeOK.OK {
+		// Reported like any fault, right after the boot: the hub opens an
+		// incident; the kiosk keeps serving on the fresh store.
+		a.setFault("store.incompatible")
+	}
 	if err := a.loadUsage(ctx); err != nil {
 		return nil, fmt.Errorf("agent: usage counts: %w", err)
 	}
@@ -534,6 +546,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		wg.Go(func() { a.drillLoop(ctx) })
 	}
 	wg.Go(func() { a.clockLoop(ctx) })
+	wg.Go(func() { a.gatewayLoop(ctx) })
 	if len(a.cfg.UPSCommand) > 0 {
 		wg.Go(func() { a.powerLoop(ctx) })
 	}

@@ -571,6 +571,16 @@ func TestNewerStoreLeftUntouched(t *testing.T) {
 	if !bytes.Equal(before, after) {
 		t.Error("the newer store was modified")
 	}
+	// Reported to the hub as a critical fault, after the boot.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		rep := e.hubKiosk(5)
+		if len(rep.Faults) == 1 && rep.Faults[0].Code == "store.incompatible" && rep.Faults[0].Severity == "critical" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hub's active faults %+v, want store.incompatible critical", rep.Faults)
+		}
+	}
 }
 
 func TestBadConfig(t *testing.T) {

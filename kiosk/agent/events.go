@@ -193,7 +193,14 @@ func (a *Agent) dropEvents(ctx context.Context, n int, reason string) {
 // faultEvent emits fault.raised or fault.cleared (cleared with how long
 // the fault lasted).
 func (a *Agent) faultEvent(code string, raised bool, since time.Time) {
-	d := kiosk.FaultData{Code: code, Severity: kiosk.Severity[code]}
+	a.faultEventSev(code, "", raised, since)
+}
+
+func (a *Agent) faultEventSev(code, severity string, raised bool, since time.Time) {
+	if severity == "" {
+		severity = kiosk.Severity[code]
+	}
+	d := kiosk.FaultData{Code: code, Severity: severity}
 	typ := kiosk.EventFaultRaised
 	if !raised {
 		typ = kiosk.EventFaultCleared

@@ -141,16 +141,34 @@ func (a *Agent) sessionReaper(ctx context.Context) {
 }
 
 // setFault raises a local fault once; clearFault clears it once.
-func (a *Agent) setFault(code string) {
+func (a *Agent) setFault(code string) { a.raiseFault(code, "") }
+
+// raiseFault raises a fault with a severity other than its usual one
+// (DESIGN 4.3: ui.crashed becomes critical after 3 in 10 minutes); "" is
+// the usual one. A raised fault is raised again only to escalate it to
+// critical, so the hub's projection and incidents see the new severity.
+func (a *Agent) raiseFault(code, severity string) {
+	if severity == "" {
+		severity = kiosk.Severity[code]
+	}
 	a.mu.Lock()
 	_, had := a.faults[code]
+	escalate := had && severity == "critical" && a.faultSev[code] != "critical"
 	if !had {
 		a.faults[code] = a.cfg.Now()
 	}
+	if !had || escalate {
+		a.faultSev[code] = severity
+	}
 	a.mu.Unlock()
+	if escalate {
+		a.log.Warn("fault escalated", "code", code, "severity", severity)
+		a.faultEventSev(code, severity, true, time.Time{})
+		return
+	}
 	if !had {
-		a.log.Warn("fault raised", "code", code)
-		a.faultEvent(code, true, time.Time{})
+		a.log.Warn("fault raised", "code", code, "severity", severity)
+		a.faultEventSev(code, severity, true, time.Time{})
 		if code == faultDiskLow || code == faultDiskFull {
 			select { // make room now, not at the next check
 			case a.compactKick <- struct{}{}:
@@ -167,11 +185,13 @@ func (a *Agent) setFault(code string) {
 func (a *Agent) clearFault(code string) {
 	a.mu.Lock()
 	since, had := a.faults[code]
+	sev := a.faultSev[code]
 	delete(a.faults, code)
+	delete(a.faultSev, code)
 	a.mu.Unlock()
 	if had {
 		a.log.Info("fault cleared", "code", code)
-		a.faultEvent(code, false, since)
+		a.faultEventSev(code, sev, false, since)
 		if a.cfg.OnFault != nil {
 			a.cfg.OnFault(code, false)
 		}
@@ -185,9 +205,6 @@ func (a *Agent) faultList() []string {
 	list := []string{}
 	for c := range a.faults {
 		list = append(list, c)
-	}
-	if !a.storeOK.OK {
-		list = append(list, "store.incompatible")
 	}
 	slices.Sort(list)
 	return list

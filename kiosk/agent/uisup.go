@@ -21,6 +21,25 @@ type uiSupervisor struct {
 	minWait time.Duration // first restart delay
 	maxWait time.Duration // restart delay cap
 	healthy time.Duration // a run this long resets the delay
+	crashes []time.Time   // of the last 10 minutes; run's goroutine only
+}
+
+// crashed raises ui.crashed: a warning, critical from the third crash
+// within 10 minutes (DESIGN 4.3), when restarting is not helping.
+func (s *uiSupervisor) crashed() {
+	now := s.a.cfg.Now()
+	recent := s.crashes[:0]
+	for _, t := range s.crashes {
+		if now.Sub(t) < 10*time.Minute {
+			recent = append(recent, t)
+		}
+	}
+	s.crashes = append(recent, now)
+	sev := ""
+	if len(s.crashes) >= 3 {
+		sev = "critical"
+	}
+	s.a.raiseFault(faultUICrashed, sev)
 }
 
 func newUISupervisor(a *Agent) *uiSupervisor {
@@ -66,7 +85,7 @@ func (s *uiSupervisor) run(ctx context.Context) {
 			return
 		}
 		if !errors.Is(err, errUnresponsive) {
-			s.a.setFault(faultUICrashed)
+			s.crashed()
 		}
 		if time.Since(start) >= s.healthy {
 			wait = s.minWait

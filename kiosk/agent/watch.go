@@ -14,6 +14,7 @@ import (
 // More faults of DESIGN 4.3.
 const (
 	faultClockSkew   = "clock.skew"
+	faultUnreachable = "lookup.unreachable"
 	faultOnBattery   = "power.on_battery"
 	faultBatteryLow  = "power.battery_low"
 	defaultUPSStatus = "unknown"
@@ -65,6 +66,26 @@ func (a *Agent) clockLoop(ctx context.Context) {
 			a.log.Warn("clock differs from the hub's", "skew", skew.Round(time.Second))
 		}
 		a.applyFaults(deb, map[string]bool{faultClockSkew: off})
+	})
+}
+
+// gatewayLoop checks that the lookup gateway answers: without it the
+// kiosk can only show cached results (lookup.unreachable, critical). The
+// probe is the micro service's own PING, which costs the gateway nothing
+// and leaves no lookup in its logs or rate limits.
+func (a *Agent) gatewayLoop(ctx context.Context) {
+	deb := map[string]debounce{}
+	watchLoop(ctx, a.cfg.LookupProbe, func() {
+		up := a.nc.IsConnected()
+		if up {
+			pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			up = natsbus.GatewayAlive(pctx, a.nc) == nil
+			cancel()
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		a.applyFaults(deb, map[string]bool{faultUnreachable: !up})
 	})
 }
 

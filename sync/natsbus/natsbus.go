@@ -110,6 +110,18 @@ func Lookup(ctx context.Context, nc *nats.Conn, id string, req kiosk.LookupReque
 	return reply, nil
 }
 
+// GatewayAlive pings the lookup gateway (the micro service "pkb"): nil
+// when an instance answers, ErrUnreachable otherwise.
+func GatewayAlive(ctx context.Context, nc *nats.Conn) error {
+	if !nc.IsConnected() {
+		return fmt.Errorf("%w: not connected (%s)", ErrUnreachable, nc.Status())
+	}
+	if _, err := nc.RequestWithContext(ctx, "$SRV.PING.pkb", nil); err != nil {
+		return fmt.Errorf("%w: gateway ping: %w", ErrUnreachable, err)
+	}
+	return nil
+}
+
 // FetchContent asks the hub for the content bundle of the kiosk's office.
 // The reply is Unchanged when the hub's version equals req.Have.
 func FetchContent(ctx context.Context, nc *nats.Conn, id string, req kiosk.ContentRequest) (kiosk.ContentReply, error) {
