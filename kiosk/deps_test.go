@@ -63,6 +63,7 @@ var layers = map[string]struct {
 	"kiosk/cmd/kioskhub":  {internal: []string{"kiosk", "kiosk/hubserver"}},
 	"kiosk/cmd/kioskui":   {internal: []string{"ui/webview"}},
 	"kiosk/cmd/kioskdemo": {},
+	"kiosk/cmd/fleetsim":  {internal: []string{"kiosk", "sync/natsbus"}, external: []string{"github.com/nats-io/nats.go"}},
 }
 
 type pkg struct {

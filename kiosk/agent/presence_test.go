@@ -1,7 +1,6 @@
 package agent_test
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -9,6 +8,7 @@ import (
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/agent"
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/hubserver"
+	"github.com/sumbar-samsat/pkbkiosk/sync/hub"
 )
 
 // TestHubSeesHeartbeatsStop: with 1 s heartbeats the hub shows the kiosk
@@ -24,21 +24,13 @@ func TestHubSeesHeartbeatsStop(t *testing.T) {
 	}
 	defer nc.Close()
 	presence := func() string {
-		m, err := nc.Request("hub.fleet", nil, 2*time.Second)
+		ks, err := hub.FetchFleet(t.Context(), nc, "")
 		if err != nil {
-			t.Fatal(err)
-		}
-		var ks []struct {
-			Kiosk    string `json:"kiosk"`
-			Presence string `json:"presence"`
-			Mode     string `json:"mode"`
-		}
-		if err := json.Unmarshal(m.Data, &ks); err != nil {
 			t.Fatal(err)
 		}
 		for _, k := range ks {
 			if k.Kiosk == "padang-01" {
-				return k.Presence
+				return string(k.Presence)
 			}
 		}
 		return ""

@@ -60,7 +60,7 @@ type simEnv struct {
 	faults *faultLog
 }
 
-func newSimEnv(t *testing.T, transport string, opts ...envOpt) *simEnv {
+func newSimEnv(t testing.TB, transport string, opts ...envOpt) *simEnv {
 	t.Helper()
 	sim, err := printersim.Start(printersim.Config{PTY: filepath.Join(t.TempDir(), "printer0"), TCP: "127.0.0.1:0", Model: "epson"})
 	if err != nil {

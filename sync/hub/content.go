@@ -4,6 +4,7 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -121,9 +122,8 @@ func AddService(nc *nats.Conn, cfg Config) (micro.Service, error) {
 		return nil, fmt.Errorf("hub: add endpoint: %w", err)
 	}
 	if cfg.Fleet != nil {
-		if err := svc.AddEndpoint("fleet", micro.HandlerFunc(func(r micro.Request) {
-			r.RespondJSON(cfg.Fleet.Kiosks())
-		}), micro.WithEndpointSubject("hub.fleet")); err != nil {
+		if err := svc.AddEndpoint("fleet", micro.HandlerFunc(func(r micro.Request) { handleFleet(cfg, r) }),
+			micro.WithEndpointSubject("hub.fleet")); err != nil {
 			svc.Stop()
 			return nil, fmt.Errorf("hub: add endpoint: %w", err)
 		}
@@ -136,6 +136,68 @@ func AddService(nc *nats.Conn, cfg Config) (micro.Service, error) {
 		}
 	}
 	return svc, nil
+}
+
+// FleetRequest asks hub.fleet for one page of the fleet, by kiosk id:
+// the kiosks after After (empty: from the start), of Office (empty: all),
+// at most Limit (default and cap 1,000). An empty body asks for the first
+// page of all.
+type FleetRequest struct {
+	Office string `json:"office,omitempty"`
+	After  string `json:"after,omitempty"`
+	Limit  int    `json:"limit,omitempty"`
+}
+
+// FleetReply is one page of the fleet. Next, when set, is the After of
+// the next page: a reply must fit in one NATS message (1 MiB by default),
+// and a province's fleet of snapshots does not.
+type FleetReply struct {
+	Kiosks []FleetKiosk `json:"kiosks"`
+	Total  int          `json:"total"` // kiosks matching Office, on all pages
+	Next   string       `json:"next,omitempty"`
+	Error  *kiosk.Error `json:"error,omitempty"`
+}
+
+// maxFleetPage bounds a page of hub.fleet; a snapshot is about 650 bytes.
+const maxFleetPage = 1000
+
+func handleFleet(cfg Config, r micro.Request) {
+	var req FleetRequest
+	if len(bytes.TrimSpace(r.Data())) > 0 {
+		if err := json.Unmarshal(r.Data(), &req); err != nil || req.Limit < 0 ||
+			(req.Office != "" && !kiosk.ValidID(req.Office)) {
+			msg := `want {"office":"<code, optional>","after":"<kiosk id, optional>","limit":<n, optional>} on hub.fleet`
+			body, _ := json.Marshal(FleetReply{Kiosks: []FleetKiosk{}, Error: &kiosk.Error{Code: kiosk.CodeBadRequest, Message: msg}})
+			r.Error(kiosk.CodeBadRequest, msg, body)
+			return
+		}
+	}
+	if req.Limit == 0 || req.Limit > maxFleetPage {
+		req.Limit = maxFleetPage
+	}
+	all := cfg.Fleet.Kiosks()
+	rep := FleetReply{Kiosks: []FleetKiosk{}}
+	// Half the default max payload leaves room for snapshots with long
+	// fault lists; the page ends early rather than not arriving at all.
+	const budget = 512 << 10
+	size := 0
+	for _, k := range all {
+		if req.Office != "" && k.Office != req.Office {
+			continue
+		}
+		rep.Total++
+		if k.Kiosk <= req.After || rep.Next != "" {
+			continue
+		}
+		if len(rep.Kiosks) == req.Limit || size > budget {
+			rep.Next = rep.Kiosks[len(rep.Kiosks)-1].Kiosk
+			continue
+		}
+		b, _ := json.Marshal(k)
+		size += len(b) + 1
+		rep.Kiosks = append(rep.Kiosks, k)
+	}
+	r.RespondJSON(rep)
 }
 
 // KioskRequest asks hub.kiosk about one kiosk.

@@ -43,12 +43,12 @@ func projectTx(ctx context.Context, tx *sql.Tx, e *Envelope) error {
 		}
 		// Same epoch: the higher seq wins. Another epoch (a new store) is
 		// newer by definition of arrival: epochs do not interleave.
-		_, err := tx.ExecContext(ctx, `INSERT INTO faults(kiosk, code, state, severity, detail, at, epoch, seq, event)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT(kiosk, code) DO UPDATE SET state = excluded.state, severity = excluded.severity,
+		_, err := tx.ExecContext(ctx, `INSERT INTO faults(kiosk, office, code, state, severity, detail, at, epoch, seq, event)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT(kiosk, code) DO UPDATE SET office = excluded.office, state = excluded.state, severity = excluded.severity,
 				detail = excluded.detail, at = excluded.at, epoch = excluded.epoch, seq = excluded.seq, event = excluded.event
 			WHERE faults.epoch <> excluded.epoch OR faults.seq < excluded.seq`,
-			e.Kiosk, d.Code, state, d.Severity, d.Detail, at, e.Epoch, e.Seq, e.ID)
+			e.Kiosk, e.Office, d.Code, state, d.Severity, d.Detail, at, e.Epoch, e.Seq, e.ID)
 		if err != nil {
 			return fmt.Errorf("project fault: %w", err)
 		}
@@ -100,6 +100,7 @@ func explainGapsTx(ctx context.Context, tx *sql.Tx, kioskID, epoch string, d kio
 // Fault is an active fault of a kiosk as the hub knows it.
 type Fault struct {
 	Kiosk    string    `json:"kiosk"`
+	Office   string    `json:"office"`
 	Code     string    `json:"code"`
 	Severity string    `json:"severity"`
 	Detail   string    `json:"detail"`
@@ -109,7 +110,7 @@ type Fault struct {
 // Faults returns the active faults of kiosk (of every kiosk when kiosk is
 // ""), by kiosk and code.
 func (s *Store) Faults(ctx context.Context, kioskID string) ([]Fault, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT kiosk, code, severity, detail, at FROM faults
+	rows, err := s.r.QueryContext(ctx, `SELECT kiosk, office, code, severity, detail, at FROM faults
 		WHERE state = 'raised' AND (? = '' OR kiosk = ?) ORDER BY kiosk, code`, kioskID, kioskID)
 	if err != nil {
 		return nil, fmt.Errorf("hub: read faults: %w", err)
@@ -119,7 +120,7 @@ func (s *Store) Faults(ctx context.Context, kioskID string) ([]Fault, error) {
 	for rows.Next() {
 		var f Fault
 		var at sql.NullString
-		if err := rows.Scan(&f.Kiosk, &f.Code, &f.Severity, &f.Detail, &at); err != nil {
+		if err := rows.Scan(&f.Kiosk, &f.Office, &f.Code, &f.Severity, &f.Detail, &at); err != nil {
 			return nil, fmt.Errorf("hub: read faults: %w", err)
 		}
 		if at.Valid {

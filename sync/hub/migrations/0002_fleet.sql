@@ -25,6 +25,7 @@ CREATE INDEX presence_log_kiosk ON presence_log(kiosk, n);
 -- overwriting a newer one.
 CREATE TABLE faults (
     kiosk    TEXT NOT NULL,
+    office   TEXT NOT NULL,
     code     TEXT NOT NULL,
     state    TEXT NOT NULL CHECK (state IN ('raised', 'cleared')),
     severity TEXT NOT NULL,
