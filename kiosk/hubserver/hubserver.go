@@ -151,7 +151,8 @@ func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
 		return nil, fmt.Errorf("hubserver: jetstream: %w", err)
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	cons, err := hub.EnsureStreams(sctx, js, hub.StreamConfig{Replicas: cfg.Replicas})
+	cons, err := hub.EnsureStreams(sctx, js, hub.StreamConfig{Replicas: cfg.Replicas,
+		Warn: func(msg string) { h.log.Warn(msg) }})
 	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("hubserver: %w", err)

@@ -51,9 +51,14 @@ func RunMonitor(ctx context.Context, cfg MonitorConfig) error {
 		case ch <- m:
 		case <-ctx.Done(): // not acknowledged: redelivered to the next run
 		}
-	}, jetstream.PullMaxMessages(cfg.Batch), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		cfg.Log.Debug("fleet consumer", "err", err)
-	}))
+	},
+		jetstream.PullMaxMessages(cfg.Batch),
+		// On a cluster the consumer's leader can move; with the default
+		// 30 s heartbeat the pull would notice only after two missed beats.
+		jetstream.PullHeartbeat(time.Second),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			cfg.Log.Debug("fleet consumer", "err", err)
+		}))
 	if err != nil {
 		return fmt.Errorf("hub: consume %s: %w", FleetConsumer, err)
 	}

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -23,6 +24,9 @@ const (
 type StreamConfig struct {
 	Replicas int           // 1 on a single box, 3 on a JetStream cluster
 	MaxAge   time.Duration // of KIOSK_EVENTS; 0 = 90 days
+	// Warn, if set, is told when a setting was not applied (a stream
+	// already has more replicas than Replicas: it keeps them).
+	Warn func(msg string)
 }
 
 // EnsureStreams creates or updates KIOSK_EVENTS, HUB_EVENTS and the
@@ -37,6 +41,20 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg StreamConfig
 	if cfg.MaxAge == 0 {
 		cfg.MaxAge = DefaultEventAge
 	}
+	// A hub restarted without --replicas must not quietly shrink a
+	// clustered stream to one copy: lowering is an operator's decision,
+	// made with `nats stream edit`, not a side effect of a default.
+	for _, name := range []string{EventsStream, HubStream} {
+		if s, err := js.Stream(ctx, name); err == nil {
+			if have := s.CachedInfo().Config.Replicas; have > cfg.Replicas {
+				if cfg.Warn != nil {
+					cfg.Warn(fmt.Sprintf("stream %s has %d replicas, more than --replicas %d: keeping %d (lower it with `nats stream edit` if that is meant)",
+						name, have, cfg.Replicas, have))
+				}
+				cfg.Replicas = have
+			}
+		}
+	}
 	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        EventsStream,
 		Description: "kiosk events (outbox drains), DESIGN 4.2",
@@ -47,7 +65,7 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg StreamConfig
 		Duplicates:  DedupeWindow,
 		Replicas:    cfg.Replicas,
 	}); err != nil {
-		return nil, fmt.Errorf("hub: stream %s: %w", EventsStream, err)
+		return nil, fmt.Errorf("hub: stream %s: %w", EventsStream, explainReplicas(err, cfg.Replicas))
 	}
 	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        HubStream,
@@ -58,7 +76,7 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg StreamConfig
 		Duplicates:  DedupeWindow,
 		Replicas:    cfg.Replicas,
 	}); err != nil {
-		return nil, fmt.Errorf("hub: stream %s: %w", HubStream, err)
+		return nil, fmt.Errorf("hub: stream %s: %w", HubStream, explainReplicas(err, cfg.Replicas))
 	}
 	c, err := js.CreateOrUpdateConsumer(ctx, EventsStream, jetstream.ConsumerConfig{
 		Durable:       FleetConsumer,
@@ -72,4 +90,26 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, cfg StreamConfig
 		return nil, fmt.Errorf("hub: consumer %s: %w", FleetConsumer, err)
 	}
 	return c, nil
+}
+
+// nats-server's error codes for a replica count it cannot place.
+const (
+	errCodeNoSuitablePeers      jetstream.ErrorCode = 10005 // "no suitable peers for placement"
+	errCodeReplicasNotClustered jetstream.ErrorCode = 10074 // "replicas > 1 not supported in non-clustered mode"
+)
+
+// explainReplicas says what to do when the server cannot place replicas
+// copies of a stream: its own words name neither the setting nor the fix.
+func explainReplicas(err error, replicas int) error {
+	var apiErr *jetstream.APIError
+	if replicas <= 1 || !errors.As(err, &apiErr) {
+		return err
+	}
+	switch apiErr.ErrorCode {
+	case errCodeReplicasNotClustered:
+		return fmt.Errorf("%d replicas (--replicas) need a JetStream cluster of at least %d servers, and this NATS is a single server: %w", replicas, replicas, err)
+	case errCodeNoSuitablePeers:
+		return fmt.Errorf("%d replicas (--replicas) need a JetStream cluster of at least %d servers with room for the stream: %w", replicas, replicas, err)
+	}
+	return err
 }
