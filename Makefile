@@ -10,7 +10,7 @@ BIN     := $(CURDIR)/.build/bin
 export GOFLAGS := -mod=readonly
 
 APT_BUILD := gcc g++ pkg-config libgtk-3-dev libusb-1.0-0-dev
-APT_TEST  := xvfb xauth x11-apps socat chromium
+APT_TEST  := xvfb xauth x11-apps socat chromium systemd
 
 # webview_go wants webkit2gtk-4.0; where only 4.1 exists the shim in
 # ui/webview/pkgconfig-4.1 stands in (see env.sh there). Every go command

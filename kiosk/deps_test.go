@@ -24,11 +24,14 @@ var layers = map[string]struct {
 	"kiosk":                    {},
 	"kiosk/plate":              {internal: []string{"kiosk"}},
 	"kiosk/pkb":                {},
+	"kiosk/flagconf":           {external: []string{"github.com/BurntSushi/toml"}},
 	"sync/outbox":              {external: []string{"github.com/mattn/go-sqlite3", "github.com/google/uuid"}},
 	"ui/webview":               {external: []string{"github.com/webview/webview_go"}},
 	"ui":                       {internal: []string{"kiosk"}},
 	"sync/natsbus":             {internal: []string{"kiosk"}, external: []string{"github.com/nats-io/nats.go"}},
 	"sync/natsbus/natsbustest": {external: []string{"github.com/nats-io/nats-server/v2", "github.com/nats-io/nats.go"}},
+	"sync/natsauth": {internal: []string{"kiosk"},
+		external: []string{"github.com/nats-io/jwt/v2", "github.com/nats-io/nkeys", "github.com/nats-io/nats.go"}},
 	// printer: the driver and its parts import nothing else from the module,
 	// except that slip lays out a pkb.Result.
 	"printer":             {internal: []string{"printer/escpos"}},
@@ -49,21 +52,23 @@ var layers = map[string]struct {
 	"kiosk/agent": {
 		internal: []string{"kiosk", "kiosk/pkb", "kiosk/plate", "sync/outbox", "sync/natsbus", "ui",
 			"printer", "printer/escpos", "printer/models", "printer/slip"},
-		external: []string{"github.com/nats-io/nats.go"},
+		external: []string{"github.com/nats-io/nats.go", "github.com/coreos/go-systemd/v22"}, // sd_notify (notify.go)
 	},
 	"kiosk/hubserver": {
-		internal: []string{"kiosk", "sync/hub", "sync/lookup", "sync/lookup/sample"},
-		external: []string{"github.com/nats-io/nats-server/v2", "github.com/nats-io/nats.go"},
+		internal: []string{"kiosk", "sync/hub", "sync/lookup", "sync/lookup/sample", "sync/natsauth"},
+		external: []string{"github.com/nats-io/nats-server/v2", "github.com/nats-io/nats.go", "github.com/nats-io/jwt/v2"},
 	},
 	// cmd
-	"kiosk/cmd/kioskd":     {internal: []string{"kiosk", "kiosk/agent", "printer/printerdev"}},
+	"kiosk/cmd/kioskd":     {internal: []string{"kiosk", "kiosk/agent", "kiosk/flagconf", "printer/printerdev"}},
 	"kiosk/cmd/printersim": {internal: []string{"printer/printersim"}},
 	"kiosk/cmd/printer-bringup": {internal: []string{"kiosk/pkb", "printer", "printer/escpos", "printer/printerdev",
 		"printer/printertest", "printer/slip"}},
-	"kiosk/cmd/kioskhub":  {internal: []string{"kiosk", "kiosk/hubserver"}},
+	"kiosk/cmd/kioskhub":  {internal: []string{"kiosk", "kiosk/flagconf", "kiosk/hubserver", "sync/natsauth"}},
 	"kiosk/cmd/kioskui":   {internal: []string{"ui/webview"}},
 	"kiosk/cmd/kioskdemo": {},
 	"kiosk/cmd/fleetsim":  {internal: []string{"kiosk", "sync/natsbus"}, external: []string{"github.com/nats-io/nats.go"}},
+	// deployment files (units, udev, polkit) and the test that checks them
+	"kiosk/deploy": {},
 }
 
 type pkg struct {

@@ -32,6 +32,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -51,6 +52,10 @@ type Config struct {
 	Data   string // data directory (required)
 	NATS   string // hub NATS URL (required)
 	Creds  string // NATS .creds file; "" for none
+	// NATS TLS: NATSCA is the private CA of the hub's certificate ("" =
+	// the system's CAs); NATSCert and NATSKey a client certificate, when
+	// the hub requires one.
+	NATSCA, NATSCert, NATSKey string
 
 	HTTP string // loopback listen address, default 127.0.0.1:8321
 
@@ -77,6 +82,14 @@ type Config struct {
 	KioskUI      string // kioskui binary; "" = kioskui next to this executable
 	Display      string // $DISPLAY or $WAYLAND_DISPLAY as main read them; "" = none
 	UIFullscreen bool   // start kioskui full-screen (kiosk PCs) rather than windowed
+	// UISupervisor is how kioskui is kept running (DESIGN 2): "child" (the
+	// default; "" too) starts it as a child process when a display exists;
+	// "systemd" leaves it to the graphical session unit UIUnit (cage --
+	// kioskui) and, when the page stops pinging, runs SystemctlCommand +
+	// "restart" + UIUnit, the one call polkit allows the agent.
+	UISupervisor     string
+	UIUnit           string   // default kioskui.service
+	SystemctlCommand []string // default systemctl --no-ask-password
 
 	Heartbeat  time.Duration // status interval, default 10s
 	BootIDFile string        // kernel boot id, default /proc/sys/kernel/random/boot_id
@@ -124,6 +137,12 @@ type Config struct {
 	// diagnosis after the stream acknowledged them; default 10,000.
 	OutboxKeepSent int
 
+	// HostRestart is the command a "restart host" runs; default
+	// ["systemctl", "reboot"] (a polkit rule lets the kiosk user run it).
+	HostRestart []string
+	// CommandCheck is how often deferred commands are looked at; default 1s.
+	CommandCheck time.Duration
+
 	// LookupProbe is how often the lookup gateway is pinged; two failed
 	// probes in a row raise lookup.unreachable. Default 15s.
 	LookupProbe time.Duration
@@ -166,12 +185,16 @@ func DefaultConfig() Config {
 		Idle:           60 * time.Second,
 		Countdown:      15 * time.Second,
 		UIUnresponsive: 30 * time.Second,
+		UISupervisor:   uiChild,
+		UIUnit:         defaultUIUnit,
 		ContentRefresh: 10 * time.Minute,
 		PrinterPoll:    time.Second,
 		PrintAttempts:  3,
 		DiskCheck:      time.Minute,
 		ClockCheck:     10 * time.Minute,
 		LookupProbe:    15 * time.Second,
+		HostRestart:    []string{"systemctl", "reboot"},
+		CommandCheck:   time.Second,
 		ClockSkewMax:   time.Minute,
 		UPSPoll:        10 * time.Second,
 		DiskLow:        1 << 30,
@@ -208,6 +231,7 @@ type Agent struct {
 	handler  http.Handler
 	cacheCh  chan outbox.CacheEntry
 	ui       *uiSupervisor
+	wd       watchdog // sd_notify state (notify.go)
 
 	changed     chan struct{}  // closed and replaced on every change the screen shows
 	jobs        chan *printJob // to the printer loop
@@ -215,6 +239,10 @@ type Agent struct {
 	drainMu     sync.Mutex     // held by a drain batch and by dropping events: never both
 	compactKick chan struct{}  // wakes the outbox compaction (a disk fault was raised)
 	usage       usageCounter
+	logs        *logRing           // the last log lines, for diag
+	cmdMu       sync.Mutex         // one remote command at a time
+	exitCode    atomic.Int32       // 3 after restart agent: Run returns ErrRestart
+	stopRun     context.CancelFunc // set by Run before the command service starts
 
 	mu           sync.Mutex // guards the fields below
 	session      *session   // nil when no taxpayer session is open
@@ -270,6 +298,10 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 	orDefault(&cfg.DiskFull, def.DiskFull)
 	orDefault(&cfg.OutboxMax, def.OutboxMax)
 	orDefault(&cfg.LookupProbe, def.LookupProbe)
+	orDefault(&cfg.CommandCheck, def.CommandCheck)
+	if len(cfg.HostRestart) == 0 {
+		cfg.HostRestart = def.HostRestart
+	}
 	orDefault(&cfg.OutboxKeepSent, def.OutboxKeepSent)
 	orDefault(&cfg.NearEndSensor, "auto")
 	if cfg.OfficeName == "" {
@@ -291,7 +323,8 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
-	a.log = a.log.With("kiosk", cfg.ID)
+	a.logs = newLogRing(200)
+	a.log = slog.New(newRingHandler(a.log.Handler(), a.logs)).With("kiosk", cfg.ID)
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -339,7 +372,8 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 		net.JoinHostPort("127.0.0.1", port), net.JoinHostPort("localhost", port), net.JoinHostPort("::1", port),
 	}})
 
-	a.nc, err = natsbus.Connect(natsbus.ClientConfig{URL: cfg.NATS, ID: cfg.ID, Creds: cfg.Creds, Logger: a.log, Options: cfg.NATSOptions})
+	a.nc, err = natsbus.Connect(natsbus.ClientConfig{URL: cfg.NATS, ID: cfg.ID, Creds: cfg.Creds,
+		CA: cfg.NATSCA, Cert: cfg.NATSCert, Key: cfg.NATSKey, Logger: a.log, Options: cfg.NATSOptions})
 	if err != nil {
 		return nil, err
 	}
@@ -358,6 +392,7 @@ func checkConfig(cfg Config) error {
 	if cfg.Data == "" {
 		errs = append(errs, errors.New("--data is required (the agent's data directory)"))
 	}
+	errs = append(errs, checkNATSFiles(cfg)...) // natsfiles.go
 	if cfg.NATS == "" {
 		errs = append(errs, errors.New("--nats is required (the hub's NATS URL, e.g. nats://127.0.0.1:4222)"))
 	}
@@ -370,6 +405,7 @@ func checkConfig(cfg Config) error {
 	if cfg.UI != "auto" && cfg.UI != "off" {
 		errs = append(errs, fmt.Errorf("--ui %q: want auto or off", cfg.UI))
 	}
+	errs = append(errs, checkUISupervisor(cfg)...)
 	if cfg.Heartbeat < time.Second {
 		errs = append(errs, fmt.Errorf("--heartbeat %v: at least 1s", cfg.Heartbeat))
 	}
@@ -521,6 +557,9 @@ func (a *Agent) Handler() http.Handler { return a.handler }
 // Run serves until ctx is done, then stops everything it started and
 // returns ctx's error.
 func (a *Agent) Run(ctx context.Context) error {
+	// A "restart agent" command stops Run from inside.
+	ctx, a.stopRun = context.WithCancel(ctx)
+	defer a.stopRun()
 	srv := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -537,6 +576,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	})
 	wg.Go(func() { a.cacheWriter(ctx) })
 	wg.Go(func() { a.heartbeat(ctx) })
+	wg.Go(func() { a.notifyLoop(ctx) })
 	wg.Go(func() { a.contentSync(ctx) })
 	wg.Go(func() { a.sessionReaper(ctx) })
 	wg.Go(func() { a.diskLoop(ctx) })
@@ -556,6 +596,13 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.cfg.UI == "auto" {
 		wg.Go(func() { a.ui.run(ctx) })
 	}
+	wg.Go(func() { a.commandLoop(ctx) })
+	cmdSvc, cerr := a.addCommandService()
+	if cerr != nil {
+		// Without it the kiosk cannot be commanded, but it still serves
+		// taxpayers and reports; say so loudly.
+		a.log.Error("command service not started", "err", cerr)
+	}
 	a.log.Info("kioskd running", "version", kiosk.Version, "url", a.URL(), "store", a.store.Path())
 	var err error
 	select {
@@ -563,14 +610,29 @@ func (a *Agent) Run(ctx context.Context) error {
 		err = ctx.Err()
 	case err = <-errc:
 	}
+	a.notifyStopping()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	if cmdSvc != nil {
+		cmdSvc.Stop()
+	}
 	srv.Shutdown(sctx)
 	wg.Wait()
-	if errors.Is(err, context.Canceled) {
-		a.markCleanStop(sctx) // the last write: anything after it would be a crash
+	reason := "signal"
+	if a.exitCode.Load() == 3 {
+		err, reason = ErrRestart, "command"
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, ErrRestart) {
+		a.markCleanStop(sctx, reason) // the last write: anything after it would be a crash
 	}
 	return err
+}
+
+// stop ends Run as if its context had been cancelled.
+func (a *Agent) stop() {
+	if a.stopRun != nil {
+		a.stopRun()
+	}
 }
 
 // Close releases the store and the NATS connection. Call it after Run
@@ -638,12 +700,14 @@ func (a *Agent) putCache(e outbox.CacheEntry) {
 func (a *Agent) heartbeat(ctx context.Context) {
 	t := time.NewTicker(a.cfg.Heartbeat)
 	defer t.Stop()
+	a.beat(ctx)
 	a.markAlive(ctx)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			a.beat(ctx) // the systemd watchdog's proof of life (notify.go)
 			// Written with every heartbeat: after a power cut the outage
 			// window starts here.
 			a.markAlive(ctx)

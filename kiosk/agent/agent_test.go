@@ -60,6 +60,7 @@ func newEnv(t testing.TB, opts ...envOpt) *env {
 	e.hubCfg.SampleSize = 1000
 	e.hubCfg.Now = e.clk.Now
 	e.hubCfg.RatePerMinute = 0
+	e.hubCfg.Auth = false // clients without .creds; auth_test.go turns it on (withAuth)
 	acfg := agent.DefaultConfig()
 	acfg.ID, acfg.Office, acfg.Data = "padang-01", "padang", t.TempDir()
 	acfg.HTTP = "127.0.0.1:0"

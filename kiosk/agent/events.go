@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -215,6 +216,7 @@ type bootEvent struct {
 	Version      string        `json:"version"`
 	PrevShutdown string        `json:"prev_shutdown"`
 	Outage       *kiosk.Outage `json:"outage,omitempty"`
+	CmdID        string        `json:"cmd_id,omitempty"` // this boot completes a remote restart
 }
 
 // emitBoot writes lifecycle.boot (and power.unclean_shutdown after a
@@ -227,6 +229,17 @@ func (a *Agent) emitBoot(ctx context.Context, b bootInfo) error {
 		ev.Outage = &kiosk.Outage{LastAlive: b.LastAlive, BootAt: b.BootAt, Seconds: b.OutageS}
 	}
 	return a.store.Update(ctx, func(tx *outbox.Tx) error {
+		var mark restartMark
+		if v, err := tx.State(keyRestartCmd); err == nil {
+			if json.Unmarshal([]byte(v), &mark) == nil {
+				ev.CmdID = mark.ID
+			}
+			if err := tx.DeleteState(keyRestartCmd); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, outbox.ErrNotFound) {
+			return err
+		}
 		if err := tx.SetState(keyBootID, a.boot); err != nil {
 			return err
 		}
@@ -235,6 +248,17 @@ func (a *Agent) emitBoot(ctx context.Context, b bootInfo) error {
 		}
 		if _, err := tx.Emit(kiosk.EventBoot, now, a.envelope(kiosk.EventBoot, now, ev)); err != nil {
 			return err
+		}
+		if mark.Level == kiosk.RestartHost {
+			// The reboot the command asked for happened: its result.
+			d := kiosk.CommandResult{CmdID: mark.ID, Verb: kiosk.VerbRestart, Outcome: kiosk.OutcomeDone,
+				Detail: "host rebooted", RequestedBy: mark.RequestedBy}
+			if err := tx.CommandSetState(mark.ID, cmdFinished); err != nil {
+				return err
+			}
+			if _, err := tx.Emit(kiosk.EventCommand, now, a.envelope(kiosk.EventCommand, now, d)); err != nil {
+				return err
+			}
 		}
 		if b.Prev == shutdownPower {
 			d := kiosk.FaultData{Code: "power.unclean_shutdown", Severity: kiosk.Severity["power.unclean_shutdown"],

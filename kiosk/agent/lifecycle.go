@@ -106,7 +106,7 @@ func (a *Agent) markAlive(ctx context.Context) {
 
 // markCleanStop is the last write of an orderly stop: the marker and the
 // lifecycle.shutdown event in one transaction (sent at the next start).
-func (a *Agent) markCleanStop(ctx context.Context) {
+func (a *Agent) markCleanStop(ctx context.Context, reason string) {
 	now := a.cfg.Now()
 	err := a.store.Update(ctx, func(tx *outbox.Tx) error {
 		if err := tx.SetState(keyLastAlive, now.UTC().Format(time.RFC3339Nano)); err != nil {
@@ -118,7 +118,7 @@ func (a *Agent) markCleanStop(ctx context.Context) {
 		if _, err := a.saveUsage(tx, now); err != nil {
 			return err
 		}
-		_, err := tx.Emit(kiosk.EventShutdown, now, a.envelope(kiosk.EventShutdown, now, map[string]string{"reason": "signal"}))
+		_, err := tx.Emit(kiosk.EventShutdown, now, a.envelope(kiosk.EventShutdown, now, map[string]string{"reason": reason}))
 		return err
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -110,6 +111,8 @@ type printJob struct {
 	state   string
 	reason  string // reason code when failed or quarantined
 	result  pkb.Result
+	test    bool          // a print-test page (remote command), not a taxpayer's slip
+	done    chan struct{} // closed when the job ended, for print-test; nil otherwise
 }
 
 // printerLoop owns the printer: it opens it (and re-opens it after an
@@ -270,7 +273,7 @@ func (a *Agent) applyPrinterFaults(deb map[string]debounce, st printer.Status) {
 
 // runJob prints one job; it reports whether the device was lost.
 func (a *Agent) runJob(ctx context.Context, dev *printer.Dev, port PrinterPort, j *printJob, cutter bool) (lost bool) {
-	if !a.sessionIs(j.session) {
+	if !j.test && !a.sessionIs(j.session) {
 		a.finishJob(ctx, j, evAbandoned, "abandoned")
 		return false
 	}
@@ -280,7 +283,11 @@ func (a *Agent) runJob(ctx context.Context, dev *printer.Dev, port PrinterPort, 
 	a.mu.Lock()
 	cols := a.printerCols
 	a.mu.Unlock()
-	data, err := a.renderSlip(j.result, cols, cutter)
+	render := a.renderSlip
+	if j.test {
+		render = func(_ pkb.Result, cols int, cutter bool) ([]byte, error) { return a.renderTestPage(cols, cutter) }
+	}
+	data, err := render(j.result, cols, cutter)
 	if err != nil {
 		a.log.Error("slip", "err", err)
 		a.finishJob(ctx, j, evFailed, "fault")
@@ -351,8 +358,11 @@ func (a *Agent) finishJob(ctx context.Context, j *printJob, ev jobEvent, reason 
 	if err := a.store.JobPut(ctx, outbox.Job{ID: j.id, State: next, Reason: reason, CreatedAt: now, UpdatedAt: now}); err != nil {
 		a.log.Warn("print job not stored", "job", j.id, "err", err)
 	}
-	if next == jobDone {
+	if next == jobDone && !j.test {
 		a.countPrint()
+	}
+	if j.done != nil && (next == jobDone || next == jobFailed || next == jobQuarantined) {
+		close(j.done)
 	}
 	if next == jobPrinting || ev == evPrinted || ev == evFailed || ev == evLost {
 		a.notify() // mode printing on and off
@@ -445,4 +455,44 @@ func (a *Agent) printingLocked() bool {
 		}
 	}
 	return false
+}
+
+// renderTestPage lays out the print-test page: enough to check the
+// printer, the paper width and the cutter from the data centre, and
+// nothing about any taxpayer.
+func (a *Agent) renderTestPage(cols int, cutter bool) ([]byte, error) {
+	if cols <= 0 {
+		cols = 32
+	}
+	a.mu.Lock()
+	model := a.printerModel
+	a.mu.Unlock()
+	ruler := strings.Repeat("1234567890", cols/10+1)[:cols]
+	lines := []string{
+		strings.Repeat("=", cols),
+		"TES CETAK / TEST PRINT",
+		a.cfg.OfficeName,
+		"Kiosk : " + a.cfg.ID,
+		"Model : " + model,
+		fmt.Sprintf("Kolom : %d", cols),
+		"Waktu : " + a.cfg.Now().In(a.cfg.TZ).Format("02-01-2006 15:04") + " WIB",
+		ruler,
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+		"abcdefghijklmnopqrstuvwxyz",
+		"0123456789 Rp.,-/()",
+		strings.Repeat("=", cols),
+	}
+	b := new(escpos.Builder).Init().CodePage(0)
+	for _, l := range lines {
+		if len(l) > cols {
+			l = l[:cols]
+		}
+		b.Line(l)
+	}
+	if cutter {
+		b.Cut(true, 4)
+	} else {
+		b.Feed(6)
+	}
+	return b.Bytes()
 }

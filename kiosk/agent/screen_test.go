@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -176,7 +177,10 @@ func TestSessionExpiresWithoutPage(t *testing.T) {
 
 // restartAgent stops the env's agent and starts a new one on the same data
 // directory and hub address; the returned env shares the hub and clock.
-func (e *env) restartAgent() *env {
+func (e *env) restartAgent() *env { return e.restartAgentWith(nil) }
+
+// restartAgentWith is restartAgent; onExit, if set, gets Run's error.
+func (e *env) restartAgentWith(onExit func(error)) *env {
 	e.t.Helper()
 	e.agentStop()
 	cfg := e.agentCfg
@@ -187,12 +191,22 @@ func (e *env) restartAgent() *env {
 	e2 := *e
 	e2.agent, e2.base = a, strings.TrimSuffix(a.URL(), "/")
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	e.t.Cleanup(func() {
-		cancel()
-		<-done
-		a.Close()
-	})
+	done := make(chan struct{})
+	go func() {
+		err := a.Run(ctx)
+		if onExit != nil {
+			onExit(err)
+		}
+		close(done)
+	}()
+	var once sync.Once
+	e2.agentStop = func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			a.Close()
+		})
+	}
+	e.t.Cleanup(e2.agentStop)
 	return &e2
 }

@@ -14,6 +14,8 @@ import (
 // uiSupervisor keeps kioskui running as a child process (the "child" mode
 // of DESIGN 2). kioskui runs in its own process group so that stopping it
 // also stops WebKit's helper processes, which would otherwise outlive it.
+// In the "systemd" mode (uisystemd.go) it spawns nothing: it watches the
+// page's pings and restarts the session unit.
 type uiSupervisor struct {
 	a       *Agent
 	isUp    atomic.Bool
@@ -21,6 +23,7 @@ type uiSupervisor struct {
 	minWait time.Duration // first restart delay
 	maxWait time.Duration // restart delay cap
 	healthy time.Duration // a run this long resets the delay
+	restart chan struct{} // a remote "restart ui": replace the running kioskui now
 	crashes []time.Time   // of the last 10 minutes; run's goroutine only
 }
 
@@ -43,7 +46,7 @@ func (s *uiSupervisor) crashed() {
 }
 
 func newUISupervisor(a *Agent) *uiSupervisor {
-	return &uiSupervisor{a: a, minWait: time.Second, maxWait: 30 * time.Second, healthy: time.Minute}
+	return &uiSupervisor{a: a, minWait: time.Second, maxWait: 30 * time.Second, healthy: time.Minute, restart: make(chan struct{}, 1)}
 }
 
 func (s *uiSupervisor) running() bool { return s.isUp.Load() }
@@ -64,6 +67,10 @@ func (s *uiSupervisor) binary() string {
 // kiosk without a screen still serves the API, caches and reports.
 func (s *uiSupervisor) run(ctx context.Context) {
 	log := s.a.log.With("component", "ui")
+	if s.a.cfg.UISupervisor == uiSystemd {
+		s.runSystemd(ctx) // uisystemd.go
+		return
+	}
 	if s.a.cfg.Display == "" {
 		log.Info("no display (DISPLAY/WAYLAND_DISPLAY unset): not starting kioskui; open the URL in a browser", "url", s.a.URL())
 		return
@@ -83,6 +90,11 @@ func (s *uiSupervisor) run(ctx context.Context) {
 		err := s.runOnce(ctx, bin, args)
 		if ctx.Err() != nil {
 			return
+		}
+		if errors.Is(err, errRestartRequested) {
+			log.Info("kioskui replaced on request")
+			continue // asked for, not a crash: no fault, no delay
+
 		}
 		if !errors.Is(err, errUnresponsive) {
 			s.crashed()
@@ -132,6 +144,9 @@ wait:
 		case <-ctx.Done():
 			result = ctx.Err()
 			break wait
+		case <-s.restart:
+			result = errRestartRequested
+			break wait
 		case <-tick.C:
 			// A window that runs but whose page stopped pinging is hung
 			// (WebKit stuck, page crashed): restart it like a crash.
@@ -157,7 +172,23 @@ wait:
 	return result
 }
 
-var errUnresponsive = errors.New("agent: kioskui stopped pinging")
+var (
+	errUnresponsive     = errors.New("agent: kioskui stopped pinging")
+	errRestartRequested = errors.New("agent: kioskui restart requested")
+)
+
+// requestRestart asks the running kioskui to be replaced; false when none
+// runs (no display, or between restarts).
+func (s *uiSupervisor) requestRestart() bool {
+	if !s.running() {
+		return false
+	}
+	select {
+	case s.restart <- struct{}{}:
+	default:
+	}
+	return true
+}
 
 func (a *Agent) lastPingAt() time.Time {
 	a.mu.Lock()
@@ -170,3 +201,6 @@ func killGroup(pgid int, sig syscall.Signal) {
 		_ = syscall.Kill(pgid, sig)
 	}
 }
+
+// canRestart reports whether a "restart ui" can be carried out.
+func (s *uiSupervisor) canRestart() bool { return s.running() }

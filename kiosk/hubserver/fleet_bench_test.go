@@ -69,6 +69,7 @@ func benchFleet(b *testing.B, bin string, n int, window time.Duration) {
 	// hook never allocates while it is being measured.
 	lat := &latencies{d: make([]time.Duration, 0, n*int(window/fleetInterval+2))}
 	cfg := DefaultConfig()
+	cfg.Auth = false // fleetsim's kiosks connect without .creds
 	cfg.Data = b.TempDir()
 	cfg.NATSListen = "127.0.0.1:0"
 	cfg.SampleSize = 1000 // the gateway is idle here; don't spend time generating

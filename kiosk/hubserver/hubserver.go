@@ -48,6 +48,20 @@ type Config struct {
 	// JetStream cluster (--nats-url).
 	Replicas int
 
+	// Auth runs the embedded server in operator (JWT) mode (DESIGN 4.7)
+	// with the trust material in <Data>/auth: every client needs a .creds
+	// file from `kioskhub creds`. On in DefaultConfig; tests about other
+	// things turn it off. See auth.go.
+	Auth bool
+	// TLS of the embedded listener: a server certificate and key from the
+	// private CA, and optionally a CA that client certificates must chain
+	// to. A listener beyond loopback needs TLS unless Insecure.
+	TLSCert, TLSKey, TLSClientCA string
+	Insecure                     bool
+	// With NATSURL: the hub's .creds on the external cluster and the CA
+	// of its certificates.
+	NATSCreds, NATSCA string
+
 	RequireRangka5 bool // gateway refuses lookups without rangka5
 	RatePerMinute  int  // per-kiosk lookup rate, default 30
 	Burst          int  // default 10
@@ -75,6 +89,7 @@ func DefaultConfig() Config {
 		RatePerMinute:      30,
 		Burst:              10,
 		Replicas:           1,
+		Auth:               true,
 	}
 }
 
@@ -94,6 +109,7 @@ type Hub struct {
 	monitorDone chan struct{}
 	http        *http.Server
 	url         string
+	auth        *authState // operator mode of the embedded server; nil when off
 }
 
 // Start starts the hub and returns once it serves lookups.
@@ -141,8 +157,8 @@ func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
 			return nil, err
 		}
 	}
-	h.nc, err = nats.Connect(h.url, nats.Name("kioskhub"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
-		nats.ReconnectWait(time.Second), nats.PingInterval(15*time.Second))
+	h.nc, err = nats.Connect(h.connectURL(), append([]nats.Option{nats.Name("kioskhub"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
+		nats.ReconnectWait(time.Second), nats.PingInterval(15 * time.Second)}, h.clientOptions()...)...)
 	if err != nil {
 		return nil, fmt.Errorf("hubserver: connect %s: %w", h.url, err)
 	}
@@ -252,6 +268,14 @@ func (h *Hub) startNATS() error {
 		NoLog:              true,
 		MaxPayload:         1 << 20,
 	}
+	if err := h.configureTLS(opts, host); err != nil {
+		return err
+	}
+	if h.cfg.Auth {
+		if err := h.configureAuth(opts); err != nil {
+			return err
+		}
+	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return fmt.Errorf("hubserver: nats server: %w", err)
@@ -264,6 +288,14 @@ func (h *Hub) startNATS() error {
 	h.ns = ns
 	addr := ns.Addr().(*net.TCPAddr)
 	h.url = "nats://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+	if opts.TLS {
+		h.url = "tls://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+	}
+	if h.auth != nil {
+		if err := h.startAuth(); err != nil {
+			return err
+		}
+	}
 	h.log.Info("nats server ready", "url", h.url, "jetstream_store", opts.StoreDir)
 	return nil
 }
@@ -348,6 +380,7 @@ func (h *Hub) Close() error {
 		h.ns.Shutdown()
 		h.ns.WaitForShutdown()
 	}
+	h.closeAuth()
 	if h.src != nil {
 		errs = append(errs, h.src.Close())
 	}

@@ -21,6 +21,10 @@ type ClientConfig struct {
 	URL   string // e.g. nats://hub.example:4222; comma-separated for a cluster
 	ID    string // kiosk id: connection name and reply-inbox prefix
 	Creds string // .creds file (JWT + NKey); "" for none
+	// TLS: CA is the private CA that signed the hub's certificate (""
+	// trusts the system's CAs); Cert and Key are the kiosk's client
+	// certificate, when the hub asks for one.
+	CA, Cert, Key string
 
 	// Logger gets connection changes; nil discards them.
 	Logger *slog.Logger
@@ -37,8 +41,10 @@ func Connect(cfg ClientConfig) (*nats.Conn, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	cl := &connLog{log: log} // connlog.go
 	opts := []nats.Option{
 		nats.Name("kioskd " + cfg.ID),
+		nats.ReconnectErrHandler(cl.failed),
 		nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(time.Second),
@@ -53,9 +59,11 @@ func Connect(cfg ClientConfig) (*nats.Conn, error) {
 		nats.ReconnectBufSize(-1),
 		nats.CustomInboxPrefix(kiosk.InboxPrefix(cfg.ID)),
 		nats.ConnectHandler(func(nc *nats.Conn) {
+			cl.connected()
 			log.Info("nats connected", "url", nc.ConnectedUrlRedacted())
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
+			cl.connected()
 			log.Info("nats reconnected", "url", nc.ConnectedUrlRedacted())
 		}),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
@@ -70,6 +78,12 @@ func Connect(cfg ClientConfig) (*nats.Conn, error) {
 	}
 	if cfg.Creds != "" {
 		opts = append(opts, nats.UserCredentials(cfg.Creds))
+	}
+	if cfg.CA != "" {
+		opts = append(opts, nats.RootCAs(cfg.CA))
+	}
+	if cfg.Cert != "" || cfg.Key != "" {
+		opts = append(opts, nats.ClientCert(cfg.Cert, cfg.Key))
 	}
 	opts = append(opts, cfg.Options...)
 	nc, err := nats.Connect(cfg.URL, opts...)

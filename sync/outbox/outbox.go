@@ -44,6 +44,14 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	return nil
 }
 
+// DeleteState removes a state key inside the transaction.
+func (tx *Tx) DeleteState(key string) error {
+	if _, err := tx.tx.ExecContext(tx.ctx, "DELETE FROM state WHERE key = ?", key); err != nil {
+		return fmt.Errorf("outbox: delete state %q: %w", key, err)
+	}
+	return nil
+}
+
 // SetState sets a state key inside the transaction.
 func (tx *Tx) SetState(key, value string) error {
 	_, err := tx.tx.ExecContext(tx.ctx, "INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value)

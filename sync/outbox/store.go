@@ -243,6 +243,14 @@ func (s *Store) State(ctx context.Context, key string) (string, error) {
 }
 
 // SetState sets a state key.
+// DeleteState removes a state key (no error when it is absent).
+func (s *Store) DeleteState(ctx context.Context, key string) error {
+	if _, err := s.w.ExecContext(ctx, "DELETE FROM state WHERE key = ?", key); err != nil {
+		return fmt.Errorf("outbox: delete state %q: %w", key, err)
+	}
+	return nil
+}
+
 func (s *Store) SetState(ctx context.Context, key, value string) error {
 	_, err := s.w.ExecContext(ctx, "INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value)
 	if err != nil {

@@ -24,6 +24,7 @@ func TestPreviousShutdown(t *testing.T) {
 	}
 	hcfg := hubserver.DefaultConfig()
 	hcfg.Data, hcfg.NATSListen, hcfg.SampleSize, hcfg.HTTP = t.TempDir(), "127.0.0.1:0", 200, ""
+	hcfg.Auth = false // kioskd and the test connect without .creds
 	hub, err := hubserver.Start(t.Context(), hcfg)
 	if err != nil {
 		t.Fatal(err)

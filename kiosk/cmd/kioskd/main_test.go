@@ -46,7 +46,7 @@ func TestPrintConfig(t *testing.T) {
 	if err := run(t.Context(), []string{"--id", "padang-01", "--heartbeat", "15s", "--print-config"}, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`id = "padang-01"`, `heartbeat = "15s"`, `http = "127.0.0.1:8321"`, `require_rangka5 = "true"`} {
+	for _, want := range []string{`id = "padang-01"`, `heartbeat = "15s"`, `http = "127.0.0.1:8321"`, `require-rangka5 = true`} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("--print-config output lacks %s:\n%s", want, out.String())
 		}

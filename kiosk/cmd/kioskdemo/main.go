@@ -102,6 +102,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("kioskhub sample plates: %w", err)
 	}
+	// The hub runs NATS in operator mode: the kiosk gets its own
+	// credentials, as an installer does (DESIGN 4.7). --replace revokes
+	// those of an earlier run of the demo.
+	creds, err := filepath.Abs(filepath.Join(kioskData, "demo-01.creds"))
+	if err != nil {
+		return err
+	}
+	cmd = exec.CommandContext(ctx, filepath.Join(*bin, "kioskhub"), "creds", "issue", "demo-01", "--office", "padang",
+		"--data", hubData, "--out", creds, "--replace")
+	cmd.Stdout, cmd.Stderr = io.Discard, stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("kioskhub creds issue: %w", err)
+	}
+	// And an operator's, for kioskctl or the stock nats CLI.
+	opCreds, err := filepath.Abs(filepath.Join(*data, "operator.creds"))
+	if err != nil {
+		return err
+	}
+	cmd = exec.CommandContext(ctx, filepath.Join(*bin, "kioskhub"), "creds", "operator", "demo", "--data", hubData, "--out", opCreds, "--replace")
+	cmd.Stdout, cmd.Stderr = io.Discard, stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("kioskhub creds operator: %w", err)
+	}
 
 	var children []*child
 	defer func() { stopAll(children, stderr) }()
@@ -125,7 +148,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	kargs := []string{"--id", "demo-01", "--office", "padang", "--data", kioskData, "--nats", "nats://" + natsAddr,
+	kargs := []string{"--id", "demo-01", "--office", "padang", "--data", kioskData, "--nats", "nats://" + natsAddr, "--creds", creds,
 		"--http", kioskAddr, "--ui", *ui, "--kioskui", filepath.Join(*bin, "kioskui"), "--log-level", "warn",
 		// The simulated printer is a TM-T88-class model with the sensor.
 		"--printer", "serial:" + pty, "--printer-model", "TM-T88V", "--printer-near-end", "yes"}
@@ -149,6 +172,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "  Kiosk status: http://%s/api/status\n", kioskAddr)
 	fmt.Fprintf(stdout, "  Hub NATS:     nats://%s   hub health: http://%s/healthz\n", natsAddr, hubHTTP)
+	fmt.Fprintf(stdout, "                operator credentials: %s\n", opCreds)
+	fmt.Fprintf(stdout, "                (e.g. nats --server nats://%s --creds %s micro ls)\n", natsAddr, opCreds)
 	fmt.Fprintf(stdout, "  Printer:      simulated on %s; what it printed: http://%s/output\n", pty, simControl)
 	fmt.Fprintf(stdout, "                run out of paper: curl -d '{\"paper\":\"out\"}' http://%s/state\n", simControl)
 	fmt.Fprintln(stdout)

@@ -3,6 +3,10 @@
 //
 //	kioskhub --data DIR [--nats-listen 127.0.0.1:4222 | --nats-url URL] [--source sample] [--sample-size N]
 //	kioskhub sample plates --data DIR [--n 20]
+//	kioskhub creds issue KIOSK_ID --office OFFICE --data DIR --out FILE [--replace]
+//	kioskhub creds operator NAME --data DIR --out FILE [--replace]
+//	kioskhub creds revoke KIOSK_ID|NAME|PUBLIC_KEY --data DIR [--nats-url URL]
+//	kioskhub creds ls --data DIR
 //
 // Exit codes: 0 clean stop, 1 runtime error, 2 usage or configuration error.
 package main
@@ -19,6 +23,7 @@ import (
 	"syscall"
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk"
+	"github.com/sumbar-samsat/pkbkiosk/kiosk/flagconf"
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/hubserver"
 )
 
@@ -35,7 +40,7 @@ func exitCode(err error) int {
 	switch {
 	case err == nil, errors.Is(err, context.Canceled):
 		return 0
-	case errors.Is(err, errUsage):
+	case errors.Is(err, errUsage), errors.Is(err, hubserver.ErrConfig):
 		return 2
 	default:
 		return 1
@@ -46,39 +51,42 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) >= 1 && args[0] == "sample" {
 		return runSample(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) >= 1 && args[0] == "creds" {
+		return runCreds(ctx, args[1:], stdout, stderr) // creds.go
+	}
 	cfg := hubserver.DefaultConfig()
-	fs := flag.NewFlagSet("kioskhub", flag.ContinueOnError)
+	var o options
+	fs := newFlags(&cfg, &o)
 	fs.SetOutput(stderr)
-	commonFlags(fs, &cfg)
-	fs.StringVar(&cfg.NATSListen, "nats-listen", cfg.NATSListen, "address of the embedded NATS server")
-	fs.StringVar(&cfg.NATSURL, "nats-url", "", "use this external NATS (cluster) instead of the embedded server")
-	fs.StringVar(&cfg.HTTP, "http", "127.0.0.1:8480", "HTTP address (/healthz); empty to disable")
-	fs.StringVar(&cfg.Source, "source", cfg.Source, "lookup source: sample")
-	fs.StringVar(&cfg.Content, "content", "", "directory of kiosk content bundles: <office>.json, default.json (default <data>/content)")
-	fs.Int64Var(&cfg.JetStreamMaxMemory, "js-max-memory", cfg.JetStreamMaxMemory, "JetStream memory limit of the embedded server, bytes")
-	fs.Int64Var(&cfg.JetStreamMaxStore, "js-max-store", cfg.JetStreamMaxStore, "JetStream disk limit of the embedded server, bytes")
-	fs.IntVar(&cfg.Replicas, "replicas", cfg.Replicas, "replicas of the JetStream streams: 1 on a single box, 3 on a cluster")
-	fs.BoolVar(&cfg.RequireRangka5, "require-rangka5", cfg.RequireRangka5, "refuse lookups without the rangka5 factor")
-	fs.IntVar(&cfg.RatePerMinute, "rate", cfg.RatePerMinute, "lookups per minute allowed per kiosk (0: unlimited)")
-	fs.IntVar(&cfg.Burst, "burst", cfg.Burst, "lookup burst allowed per kiosk")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
-	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return errUsage
 	}
-	if *version {
+	if o.version {
 		fmt.Fprintln(stdout, kiosk.Version)
+		return nil
+	}
+	if o.config != "" {
+		if err := flagconf.Load(fs, o.config, commands...); err != nil {
+			fmt.Fprintln(stderr, "kioskhub:", err)
+			return errUsage
+		}
+	}
+	if o.printConfig && fs.NArg() == 0 { // unchecked: a template needs no --data
+		if err := flagconf.Print(stdout, fs, commands...); err != nil {
+			fmt.Fprintln(stderr, "kioskhub:", err)
+			return errUsage
+		}
 		return nil
 	}
 	if err := checkCommon(fs, cfg, stderr); err != nil {
 		return err
 	}
 	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(*level)); err != nil {
-		fmt.Fprintf(stderr, "kioskhub: --log-level %q: want debug, info, warn or error\n", *level)
+	if err := lv.UnmarshalText([]byte(o.level)); err != nil {
+		fmt.Fprintf(stderr, "kioskhub: --log-level %q: want debug, info, warn or error\n", o.level)
 		return errUsage
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
@@ -94,6 +102,40 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return ctx.Err()
+}
+
+// commands are the flags that are commands, not settings: never read from
+// the config file nor printed by --print-config.
+var commands = []string{"config", "print-config", "version"}
+
+// options are the hub's flags that are not hubserver.Config fields.
+type options struct {
+	config, level        string
+	printConfig, version bool
+}
+
+// newFlags defines the hub daemon's flags on cfg and o (not those of the
+// subcommands). The config file's keys are their names (kiosk/flagconf).
+func newFlags(cfg *hubserver.Config, o *options) *flag.FlagSet {
+	fs := flag.NewFlagSet("kioskhub", flag.ContinueOnError)
+	commonFlags(fs, cfg)
+	fs.StringVar(&cfg.NATSListen, "nats-listen", cfg.NATSListen, "address of the embedded NATS server")
+	fs.StringVar(&cfg.NATSURL, "nats-url", "", "use this external NATS (cluster) instead of the embedded server")
+	fs.StringVar(&cfg.HTTP, "http", "127.0.0.1:8480", "HTTP address (/healthz); empty to disable")
+	fs.StringVar(&cfg.Source, "source", cfg.Source, "lookup source: sample")
+	fs.StringVar(&cfg.Content, "content", "", "directory of kiosk content bundles: <office>.json, default.json (default <data>/content)")
+	fs.Int64Var(&cfg.JetStreamMaxMemory, "js-max-memory", cfg.JetStreamMaxMemory, "JetStream memory limit of the embedded server, bytes")
+	fs.Int64Var(&cfg.JetStreamMaxStore, "js-max-store", cfg.JetStreamMaxStore, "JetStream disk limit of the embedded server, bytes")
+	fs.IntVar(&cfg.Replicas, "replicas", cfg.Replicas, "replicas of the JetStream streams: 1 on a single box, 3 on a cluster")
+	fs.BoolVar(&cfg.RequireRangka5, "require-rangka5", cfg.RequireRangka5, "refuse lookups without the rangka5 factor")
+	fs.IntVar(&cfg.RatePerMinute, "rate", cfg.RatePerMinute, "lookups per minute allowed per kiosk (0: unlimited)")
+	fs.IntVar(&cfg.Burst, "burst", cfg.Burst, "lookup burst allowed per kiosk")
+	authFlags(fs, cfg) // creds.go
+	fs.StringVar(&o.level, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.config, "config", "", "TOML config file; its keys are the flag names, and a flag given on the command line overrides it")
+	fs.BoolVar(&o.printConfig, "print-config", false, "print the effective configuration as TOML and exit")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	return fs
 }
 
 func commonFlags(fs *flag.FlagSet, cfg *hubserver.Config) {
