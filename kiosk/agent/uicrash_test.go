@@ -7,9 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/sumbar-samsat/pkbkiosk/kiosk"
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/agent"
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/hubserver"
+	"github.com/sumbar-samsat/pkbkiosk/sync/hub"
 )
 
 // TestUICrashEscalates: a window that keeps crashing is ui.crashed, a
@@ -49,6 +52,23 @@ func TestUICrashEscalates(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("hub's active faults %+v, want ui.crashed critical", rep.Faults)
+		}
+	}
+	// hub.faults, per office (kioskctl faults --office).
+	nc, err := nats.Connect(e.hub.NATSURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	for office, want := range map[string]int{"padang": 1, "": 1, "solok": 0} {
+		m, err := nc.Request("hub.faults", []byte(`{"office":"`+office+`"}`), 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep hub.FaultsReply
+		json.Unmarshal(m.Data, &rep)
+		if len(rep.Faults) != want || (want == 1 && (rep.Faults[0].Office != "padang" || rep.Faults[0].Since.IsZero())) {
+			t.Errorf("hub.faults office %q = %s, want %d fault(s)", office, m.Data, want)
 		}
 	}
 }

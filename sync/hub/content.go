@@ -128,6 +128,13 @@ func AddService(nc *nats.Conn, cfg Config) (micro.Service, error) {
 			return nil, fmt.Errorf("hub: add endpoint: %w", err)
 		}
 	}
+	if cfg.Store != nil {
+		if err := svc.AddEndpoint("faults", micro.HandlerFunc(func(r micro.Request) { handleFaults(cfg, r) }),
+			micro.WithEndpointSubject("hub.faults")); err != nil {
+			svc.Stop()
+			return nil, fmt.Errorf("hub: add endpoint: %w", err)
+		}
+	}
 	if cfg.Fleet != nil && cfg.Store != nil {
 		if err := svc.AddEndpoint("kiosk", micro.HandlerFunc(func(r micro.Request) { handleKiosk(cfg, r) }),
 			micro.WithEndpointSubject("hub.kiosk")); err != nil {
@@ -196,6 +203,45 @@ func handleFleet(cfg Config, r micro.Request) {
 		b, _ := json.Marshal(k)
 		size += len(b) + 1
 		rep.Kiosks = append(rep.Kiosks, k)
+	}
+	r.RespondJSON(rep)
+}
+
+// FaultsRequest asks hub.faults for the active faults of one office
+// ("" = every office).
+type FaultsRequest struct {
+	Office string `json:"office,omitempty"`
+}
+
+// FaultsReply lists active faults by kiosk and code.
+type FaultsReply struct {
+	Faults []Fault      `json:"faults"`
+	Error  *kiosk.Error `json:"error,omitempty"`
+}
+
+func handleFaults(cfg Config, r micro.Request) {
+	var req FaultsRequest
+	if len(bytes.TrimSpace(r.Data())) > 0 {
+		if err := json.Unmarshal(r.Data(), &req); err != nil || (req.Office != "" && !kiosk.ValidID(req.Office)) {
+			msg := `want {"office":"<code, optional>"} on hub.faults`
+			body, _ := json.Marshal(FaultsReply{Faults: []Fault{}, Error: &kiosk.Error{Code: kiosk.CodeBadRequest, Message: msg}})
+			r.Error(kiosk.CodeBadRequest, msg, body)
+			return
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	fs, err := cfg.Store.Faults(ctx, "")
+	if err != nil {
+		body, _ := json.Marshal(FaultsReply{Faults: []Fault{}, Error: &kiosk.Error{Code: kiosk.CodeSourceUnavailable, Message: err.Error()}})
+		r.Error(kiosk.CodeSourceUnavailable, "hub store", body)
+		return
+	}
+	rep := FaultsReply{Faults: []Fault{}}
+	for _, f := range fs {
+		if req.Office == "" || f.Office == req.Office {
+			rep.Faults = append(rep.Faults, f)
+		}
 	}
 	r.RespondJSON(rep)
 }
