@@ -18,7 +18,7 @@ APT_TEST  := xvfb xauth x11-apps socat chromium systemd
 CGO_ENV := . $(CURDIR)/ui/webview/pkgconfig-4.1/env.sh $(CURDIR)/ui/webview/pkgconfig-4.1 &&
 
 LDFLAGS := -X github.com/sumbar-samsat/pkbkiosk/kiosk.Version=$(VERSION)
-CMDS    := kioskd kioskui kioskhub kioskdemo printersim
+CMDS    := kioskd kioskui kioskhub kioskctl kioskdemo printersim
 
 .PHONY: help deps build run test check bench faults clean
 

@@ -42,7 +42,8 @@ var layers = map[string]struct {
 	"printer/slip":        {internal: []string{"kiosk/pkb"}},
 	"printer/models":      {},
 	// feature
-	"sync/hub":    {internal: []string{"kiosk"}, external: []string{"github.com/nats-io/nats.go", "github.com/mattn/go-sqlite3"}},
+	"sync/hub":    {internal: []string{"kiosk", "sync/hubapi"}, external: []string{"github.com/nats-io/nats.go", "github.com/mattn/go-sqlite3"}},
+	"sync/hubapi": {internal: []string{"kiosk"}, external: []string{"github.com/nats-io/nats.go"}},
 	"sync/lookup": {internal: []string{"kiosk", "kiosk/pkb", "kiosk/plate"}, external: []string{"github.com/nats-io/nats.go"}},
 	"sync/lookup/sample": {
 		internal: []string{"kiosk", "kiosk/pkb", "kiosk/plate", "sync/lookup"},
@@ -67,6 +68,10 @@ var layers = map[string]struct {
 	"kiosk/cmd/kioskui":   {internal: []string{"ui/webview"}},
 	"kiosk/cmd/kioskdemo": {},
 	"kiosk/cmd/fleetsim":  {internal: []string{"kiosk", "sync/natsbus"}, external: []string{"github.com/nats-io/nats.go"}},
+	// kioskctl: NATS only, no cgo: sync/hubapi for the hub service's wire
+	// types, jwt for the operator name in the .creds file.
+	"kiosk/cmd/kioskctl": {internal: []string{"kiosk", "sync/hubapi", "sync/natsbus"},
+		external: []string{"github.com/nats-io/nats.go", "github.com/nats-io/jwt/v2", "github.com/google/uuid"}},
 	// deployment files (units, udev, polkit) and the test that checks them
 	"kiosk/deploy": {},
 }

@@ -340,6 +340,11 @@ func (h *Hub) StopGateway() error {
 	}
 	err := h.svc.Stop()
 	h.svc = nil
+	// Stop only queues the unsubscriptions; once Flush returns the server
+	// has them, so the next lookup gets "no responders".
+	if ferr := h.nc.FlushTimeout(5 * time.Second); ferr != nil && err == nil {
+		err = fmt.Errorf("hubserver: stop gateway: %w", ferr)
+	}
 	return err
 }
 

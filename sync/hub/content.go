@@ -145,26 +145,6 @@ func AddService(nc *nats.Conn, cfg Config) (micro.Service, error) {
 	return svc, nil
 }
 
-// FleetRequest asks hub.fleet for one page of the fleet, by kiosk id:
-// the kiosks after After (empty: from the start), of Office (empty: all),
-// at most Limit (default and cap 1,000). An empty body asks for the first
-// page of all.
-type FleetRequest struct {
-	Office string `json:"office,omitempty"`
-	After  string `json:"after,omitempty"`
-	Limit  int    `json:"limit,omitempty"`
-}
-
-// FleetReply is one page of the fleet. Next, when set, is the After of
-// the next page: a reply must fit in one NATS message (1 MiB by default),
-// and a province's fleet of snapshots does not.
-type FleetReply struct {
-	Kiosks []FleetKiosk `json:"kiosks"`
-	Total  int          `json:"total"` // kiosks matching Office, on all pages
-	Next   string       `json:"next,omitempty"`
-	Error  *kiosk.Error `json:"error,omitempty"`
-}
-
 // maxFleetPage bounds a page of hub.fleet; a snapshot is about 650 bytes.
 const maxFleetPage = 1000
 
@@ -207,18 +187,6 @@ func handleFleet(cfg Config, r micro.Request) {
 	r.RespondJSON(rep)
 }
 
-// FaultsRequest asks hub.faults for the active faults of one office
-// ("" = every office).
-type FaultsRequest struct {
-	Office string `json:"office,omitempty"`
-}
-
-// FaultsReply lists active faults by kiosk and code.
-type FaultsReply struct {
-	Faults []Fault      `json:"faults"`
-	Error  *kiosk.Error `json:"error,omitempty"`
-}
-
 func handleFaults(cfg Config, r micro.Request) {
 	var req FaultsRequest
 	if len(bytes.TrimSpace(r.Data())) > 0 {
@@ -244,24 +212,6 @@ func handleFaults(cfg Config, r micro.Request) {
 		}
 	}
 	r.RespondJSON(rep)
-}
-
-// KioskRequest asks hub.kiosk about one kiosk.
-type KioskRequest struct {
-	Kiosk  string `json:"kiosk"`
-	Events int    `json:"events,omitempty"` // newest events to include; default 20, at most 500
-}
-
-// KioskReply is the hub's whole view of one kiosk: presence and last
-// snapshot, active faults, newest events, open seq gaps and the newest
-// presence transitions.
-type KioskReply struct {
-	Kiosk    *FleetKiosk  `json:"kiosk,omitempty"` // nil: events seen but no heartbeat yet
-	Faults   []Fault      `json:"faults"`
-	Events   []Envelope   `json:"events"`
-	Gaps     []Gap        `json:"gaps"`
-	Presence []Transition `json:"presence_log"`
-	Error    *kiosk.Error `json:"error,omitempty"`
 }
 
 func handleKiosk(cfg Config, r micro.Request) {

@@ -12,16 +12,6 @@ import (
 	"github.com/sumbar-samsat/pkbkiosk/kiosk"
 )
 
-// Presence of a kiosk as the hub sees it (DESIGN 7).
-type Presence string
-
-// Presences.
-const (
-	Online  Presence = "online"
-	Late    Presence = "late"    // one heartbeat missed
-	Offline Presence = "offline" // three missed
-)
-
 // PresenceAt is the heartbeat state machine as a pure function of the
 // silence since the last heartbeat and the kiosk's own interval: online up
 // to one interval, late up to three, offline after, each with half an
@@ -40,14 +30,6 @@ func PresenceAt(last time.Time, interval time.Duration, now time.Time) Presence 
 	default:
 		return Offline
 	}
-}
-
-// FleetKiosk is one kiosk in the hub.fleet reply: its last status snapshot
-// with the hub's view of it.
-type FleetKiosk struct {
-	kiosk.Status
-	Presence Presence  `json:"presence"`
-	LastSeen time.Time `json:"last_seen"`
 }
 
 // Fleet tracks the kiosks' heartbeats (kiosk.<id>.hb) and their recorded

@@ -271,12 +271,6 @@ type IngestResult struct {
 	Gap       *Gap // the gap this event revealed, if any
 }
 
-// Gap is a run of seqs missing from a kiosk's epoch, From..To inclusive.
-type Gap struct {
-	Kiosk, Epoch string
-	From, To     int64
-}
-
 // Ingest stores one event in one transaction (see the gap rules at the
 // top of this file).
 func (s *Store) Ingest(ctx context.Context, e Envelope) (IngestResult, error) {

@@ -111,16 +111,16 @@ func TestIngestGaps(t *testing.T) {
 		final    []Gap
 	}{
 		{name: "in order", seqs: []int64{1, 2, 3}, wantGaps: []*Gap{nil, nil, nil}},
-		{name: "jump", seqs: []int64{1, 2, 5}, wantGaps: []*Gap{nil, nil, {"padang-01", "a", 3, 4}}, final: []Gap{gap("a", 3, 4)}},
-		{name: "late events close the gap", seqs: []int64{1, 2, 5, 3, 4}, wantGaps: []*Gap{nil, nil, {"padang-01", "a", 3, 4}, nil, nil}},
-		{name: "late events in reverse", seqs: []int64{1, 2, 5, 4, 3}, wantGaps: []*Gap{nil, nil, {"padang-01", "a", 3, 4}, nil, nil}},
-		{name: "fill the middle splits", seqs: []int64{1, 6, 3}, wantGaps: []*Gap{nil, {"padang-01", "a", 2, 5}, nil}, final: []Gap{gap("a", 2, 2), gap("a", 4, 5)}},
-		{name: "fill the end shrinks", seqs: []int64{1, 6, 5}, wantGaps: []*Gap{nil, {"padang-01", "a", 2, 5}, nil}, final: []Gap{gap("a", 2, 4)}},
-		{name: "two gaps", seqs: []int64{1, 3, 6, 2}, wantGaps: []*Gap{nil, {"padang-01", "a", 2, 2}, {"padang-01", "a", 4, 5}, nil}, final: []Gap{gap("a", 4, 5)}},
+		{name: "jump", seqs: []int64{1, 2, 5}, wantGaps: []*Gap{nil, nil, {Kiosk: "padang-01", Epoch: "a", From: 3, To: 4}}, final: []Gap{gap("a", 3, 4)}},
+		{name: "late events close the gap", seqs: []int64{1, 2, 5, 3, 4}, wantGaps: []*Gap{nil, nil, {Kiosk: "padang-01", Epoch: "a", From: 3, To: 4}, nil, nil}},
+		{name: "late events in reverse", seqs: []int64{1, 2, 5, 4, 3}, wantGaps: []*Gap{nil, nil, {Kiosk: "padang-01", Epoch: "a", From: 3, To: 4}, nil, nil}},
+		{name: "fill the middle splits", seqs: []int64{1, 6, 3}, wantGaps: []*Gap{nil, {Kiosk: "padang-01", Epoch: "a", From: 2, To: 5}, nil}, final: []Gap{gap("a", 2, 2), gap("a", 4, 5)}},
+		{name: "fill the end shrinks", seqs: []int64{1, 6, 5}, wantGaps: []*Gap{nil, {Kiosk: "padang-01", Epoch: "a", From: 2, To: 5}, nil}, final: []Gap{gap("a", 2, 4)}},
+		{name: "two gaps", seqs: []int64{1, 3, 6, 2}, wantGaps: []*Gap{nil, {Kiosk: "padang-01", Epoch: "a", From: 2, To: 2}, {Kiosk: "padang-01", Epoch: "a", From: 4, To: 5}, nil}, final: []Gap{gap("a", 4, 5)}},
 		{name: "older seq without gap", seqs: []int64{3, 4, 1, 5}, wantGaps: make([]*Gap, 4)},
 		{name: "first seq of an epoch is its start", seqs: []int64{7, 8}, wantGaps: make([]*Gap, 2)},
 		{name: "new epoch restarts at 1", seqs: []int64{1, 2, 3, -1, -2, 4}, wantGaps: make([]*Gap, 6)},
-		{name: "gaps per epoch", seqs: []int64{1, -1, -3, 2, 3}, wantGaps: []*Gap{nil, nil, {"padang-01", "b", 2, 2}, nil, nil}, final: []Gap{gap("b", 2, 2)}},
+		{name: "gaps per epoch", seqs: []int64{1, -1, -3, 2, 3}, wantGaps: []*Gap{nil, nil, {Kiosk: "padang-01", Epoch: "b", From: 2, To: 2}, nil, nil}, final: []Gap{gap("b", 2, 2)}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _ := openTestStore(t)
@@ -251,7 +251,7 @@ func TestIngestBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []IngestResult{{}, {Duplicate: true}, {Gap: &Gap{"padang-01", "a", 3, 3}}, {Duplicate: true}, {}}
+	want := []IngestResult{{}, {Duplicate: true}, {Gap: &Gap{Kiosk: "padang-01", Epoch: "a", From: 3, To: 3}}, {Duplicate: true}, {}}
 	if len(rs) != len(want) {
 		t.Fatalf("IngestBatch returned %d results, want %d", len(rs), len(want))
 	}

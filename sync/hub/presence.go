@@ -5,10 +5,6 @@ import "time"
 // Presence, Online, Late, Offline and PresenceAt live in fleet.go; this
 // file adds the recorded-state machine the incidents and the dashboard use.
 
-// Unknown is the presence of a kiosk the hub has not heard a heartbeat
-// from yet.
-const Unknown Presence = "unknown"
-
 // DefaultHBInterval is used when a kiosk has not told its heartbeat
 // interval (hb_interval_s missing or not positive, DESIGN 4.4).
 const DefaultHBInterval = 10 * time.Second

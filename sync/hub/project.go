@@ -97,16 +97,6 @@ func explainGapsTx(ctx context.Context, tx *sql.Tx, kioskID, epoch string, d kio
 	return nil
 }
 
-// Fault is an active fault of a kiosk as the hub knows it.
-type Fault struct {
-	Kiosk    string    `json:"kiosk"`
-	Office   string    `json:"office"`
-	Code     string    `json:"code"`
-	Severity string    `json:"severity"`
-	Detail   string    `json:"detail"`
-	Since    time.Time `json:"since"` // the kiosk's time of fault.raised
-}
-
 // Faults returns the active faults of kiosk (of every kiosk when kiosk is
 // ""), by kiosk and code.
 func (s *Store) Faults(ctx context.Context, kioskID string) ([]Fault, error) {
@@ -180,16 +170,6 @@ type KioskRecord struct {
 	LastSeen time.Time
 	Presence Presence
 	Status   []byte // JSON snapshot, may be nil
-}
-
-// Transition is a change of a kiosk's recorded presence.
-type Transition struct {
-	Kiosk    string    `json:"kiosk"`
-	Office   string    `json:"office"`
-	From     Presence  `json:"from"`
-	To       Presence  `json:"to"`
-	At       time.Time `json:"at"`
-	LastSeen time.Time `json:"last_seen"`
 }
 
 // SaveFleet writes changed fleet entries and presence transitions in one
