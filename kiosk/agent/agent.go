@@ -624,6 +624,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, ErrRestart) {
 		a.markCleanStop(sctx, reason) // the last write: anything after it would be a crash
+		// Send what is queued (lifecycle.shutdown, a restart's
+		// command.result) now rather than at the next start; the hub
+		// and a waiting kioskctl learn of an orderly stop at once.
+		a.finalDrain(sctx)
 	}
 	return err
 }

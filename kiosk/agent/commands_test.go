@@ -246,16 +246,21 @@ func TestRestartAgentAndHost(t *testing.T) {
 	}
 	var shutdownReason string
 	var bootCmd string
-	for _, ev := range e3.streamEvents() {
-		var d map[string]any
-		json.Unmarshal(ev.Data, &d)
-		switch ev.Type {
-		case kiosk.EventShutdown:
-			shutdownReason, _ = d["reason"].(string)
-		case kiosk.EventBoot:
-			if c, _ := d["cmd_id"].(string); c != "" {
-				bootCmd = c
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		for _, ev := range e3.streamEvents() {
+			var d map[string]any
+			json.Unmarshal(ev.Data, &d)
+			switch ev.Type {
+			case kiosk.EventShutdown:
+				shutdownReason, _ = d["reason"].(string)
+			case kiosk.EventBoot:
+				if c, _ := d["cmd_id"].(string); c != "" {
+					bootCmd = c
+				}
 			}
+		}
+		if shutdownReason == "command" && bootCmd == "c-a1" || time.Now().After(deadline) {
+			break
 		}
 	}
 	if shutdownReason != "command" || bootCmd != "c-a1" {

@@ -82,6 +82,24 @@ func (a *Agent) drainLoop(ctx context.Context) {
 	}
 }
 
+// finalDrain sends what the outbox holds while ctx lasts, once the other
+// loops have stopped. A failure only leaves events for the next start.
+func (a *Agent) finalDrain(ctx context.Context) {
+	if !a.nc.IsConnected() {
+		return
+	}
+	js, err := jetstream.New(a.nc, jetstream.WithPublishAsyncMaxPending(256))
+	if err != nil {
+		return
+	}
+	for ctx.Err() == nil {
+		_, more, err := a.drainBatch(ctx, js)
+		if err != nil || !more {
+			return
+		}
+	}
+}
+
 // drainBatch sends one batch of the outbox and marks what the stream
 // acknowledged. It holds drainMu from reading the batch to marking it, so
 // dropEvents never deletes an event that is in flight: a dropped event is

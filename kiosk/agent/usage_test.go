@@ -152,7 +152,15 @@ func TestUsageSummaryAndOutboxBound(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	rep := e.hubKiosk(500)
+	// The stream acknowledged everything; the hub's projection follows
+	// within moments: wait for the newest summary to be stored there.
+	var rep hub.KioskReply
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		rep = e.hubKiosk(500)
+		if hasType(rep.Events, kiosk.EventDropped) && hasHour(rep.Events, "2026-11-23T16:00:00+07:00") || time.Now().After(deadline) {
+			break
+		}
+	}
 	hours := map[string]bool{}
 	var dropped int
 	var lastHour string
@@ -205,6 +213,16 @@ func TestUsageSummaryAndOutboxBound(t *testing.T) {
 func hasType(evs []kiosk.Event, typ string) bool {
 	for _, e := range evs {
 		if e.Type == typ {
+			return true
+		}
+	}
+	return false
+}
+
+func hasHour(evs []kiosk.Event, hour string) bool {
+	for _, e := range evs {
+		var u kiosk.UsageData
+		if e.Type == kiosk.EventUsage && json.Unmarshal(e.Data, &u) == nil && u.Hour == hour {
 			return true
 		}
 	}
