@@ -174,6 +174,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "  Hub NATS:     nats://%s   hub health: http://%s/healthz\n", natsAddr, hubHTTP)
 	fmt.Fprintf(stdout, "                operator credentials: %s\n", opCreds)
 	fmt.Fprintf(stdout, "                (e.g. nats --server nats://%s --creds %s micro ls)\n", natsAddr, opCreds)
+	fmt.Fprintf(stdout, "  Operator CLI: %s --nats nats://%s --creds %s ls\n", filepath.Join(*bin, "kioskctl"), natsAddr, opCreds)
 	fmt.Fprintf(stdout, "  Printer:      simulated on %s; what it printed: http://%s/output\n", pty, simControl)
 	fmt.Fprintf(stdout, "                run out of paper: curl -d '{\"paper\":\"out\"}' http://%s/state\n", simControl)
 	fmt.Fprintln(stdout)
