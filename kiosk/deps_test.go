@@ -53,11 +53,13 @@ var layers = map[string]struct {
 	"kiosk/agent": {
 		internal: []string{"kiosk", "kiosk/pkb", "kiosk/plate", "sync/outbox", "sync/natsbus", "ui",
 			"printer", "printer/escpos", "printer/models", "printer/slip"},
-		external: []string{"github.com/nats-io/nats.go", "github.com/coreos/go-systemd/v22"}, // sd_notify (notify.go)
+		external: []string{"github.com/nats-io/nats.go", "github.com/coreos/go-systemd/v22", // sd_notify (notify.go)
+			"github.com/prometheus/client_golang/prometheus"}, // /metrics (metrics.go)
 	},
 	"kiosk/hubserver": {
 		internal: []string{"kiosk", "sync/hub", "sync/lookup", "sync/lookup/sample", "sync/natsauth"},
-		external: []string{"github.com/nats-io/nats-server/v2", "github.com/nats-io/nats.go", "github.com/nats-io/jwt/v2"},
+		external: []string{"github.com/nats-io/nats-server/v2", "github.com/nats-io/nats.go", "github.com/nats-io/jwt/v2",
+			"github.com/prometheus/client_golang/prometheus"}, // /metrics (metrics.go): prometheus, promhttp, collectors
 	},
 	// cmd
 	"kiosk/cmd/kioskd":     {internal: []string{"kiosk", "kiosk/agent", "kiosk/flagconf", "printer/printerdev"}},

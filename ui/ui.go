@@ -39,6 +39,9 @@ type Opts struct {
 	// (http or https), else it gets 403: a page elsewhere could otherwise
 	// post to the loopback API with a simple cross-site request.
 	Hosts []string
+	// Metrics, if set, is served at GET /metrics (the agent's Prometheus
+	// registry), behind the same Host check as everything else.
+	Metrics http.Handler
 }
 
 // maxBody is the largest request body read; a larger one is a
@@ -87,6 +90,9 @@ func Handler(b Backend, opts *Opts) http.Handler {
 
 	mux := http.NewServeMux()
 	h.api(mux, "/healthz", map[string]http.HandlerFunc{"GET": h.healthz})
+	if opts.Metrics != nil {
+		mux.Handle("GET /metrics", opts.Metrics)
+	}
 	h.api(mux, "/api/status", map[string]http.HandlerFunc{"GET": h.status})
 	h.api(mux, "/api/plate", map[string]http.HandlerFunc{"POST": h.plate})
 	h.api(mux, "/api/session", map[string]http.HandlerFunc{"POST": h.startSession, "DELETE": h.endSession})

@@ -239,6 +239,7 @@ type Agent struct {
 	drainMu     sync.Mutex     // held by a drain batch and by dropping events: never both
 	compactKick chan struct{}  // wakes the outbox compaction (a disk fault was raised)
 	usage       usageCounter
+	metrics     *agentMetrics      // GET /metrics (metrics.go)
 	logs        *logRing           // the last log lines, for diag
 	cmdMu       sync.Mutex         // one remote command at a time
 	exitCode    atomic.Int32       // 3 after restart agent: Run returns ErrRestart
@@ -320,6 +321,7 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 		changed: make(chan struct{}), jobs: make(chan *printJob, 4), drainKick: make(chan struct{}, 1), compactKick: make(chan struct{}, 1), faults: map[string]time.Time{}, faultSev: map[string]string{}}
 	a.printer = kiosk.PrinterStatus{Paper: "unknown", Transport: "none"}
 	a.powerSource = defaultUPSStatus
+	a.metrics = newAgentMetrics(a)
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -370,7 +372,7 @@ func New(ctx context.Context, cfg Config) (_ *Agent, err error) {
 	port := strconv.Itoa(a.ln.Addr().(*net.TCPAddr).Port)
 	a.handler = ui.Handler(backend{a}, &ui.Opts{Hosts: []string{
 		net.JoinHostPort("127.0.0.1", port), net.JoinHostPort("localhost", port), net.JoinHostPort("::1", port),
-	}})
+	}, Metrics: a.metrics.handler()})
 
 	a.nc, err = natsbus.Connect(natsbus.ClientConfig{URL: cfg.NATS, ID: cfg.ID, Creds: cfg.Creds,
 		CA: cfg.NATSCA, Cert: cfg.NATSCert, Key: cfg.NATSKey, Logger: a.log, Options: cfg.NATSOptions})

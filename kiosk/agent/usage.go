@@ -34,6 +34,7 @@ const (
 )
 
 func (a *Agent) countLookup(kind int) {
+	a.metrics.countLookup(kind)
 	a.usage.mu.Lock()
 	defer a.usage.mu.Unlock()
 	a.usage.d.Lookups++

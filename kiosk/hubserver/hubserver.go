@@ -32,7 +32,7 @@ type Config struct {
 	Data       string // data directory (required)
 	NATSListen string // embedded server address, default 127.0.0.1:4222; port 0 picks a free one
 	NATSURL    string // external NATS instead of the embedded server
-	HTTP       string // HTTP address for /healthz; "" = off
+	HTTP       string // HTTP address for /healthz and /metrics; "" = off
 	Content    string // directory of content bundles (<office>.json, default.json); "" = <Data>/content
 
 	Source     string // "sample" (only source so far)
@@ -110,6 +110,7 @@ type Hub struct {
 	http        *http.Server
 	url         string
 	auth        *authState // operator mode of the embedded server; nil when off
+	metrics     *hubMetrics
 }
 
 // Start starts the hub and returns once it serves lookups.
@@ -130,6 +131,7 @@ func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	h.metrics = newHubMetrics(h)
 	defer func() {
 		if err != nil {
 			h.Close()
@@ -184,6 +186,7 @@ func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
 		Now:            cfg.Now,
 		Observe: func(id, outcome string, took time.Duration) {
 			h.log.Debug("lookup", "kiosk", id, "outcome", outcome, "took", took)
+			h.metrics.observeLookup(outcome, took)
 		},
 	})
 	if err != nil {
@@ -315,7 +318,8 @@ func (h *Hub) startHTTP() error {
 		}
 		fmt.Fprintln(w, `{"ok":true}`)
 	})
-	h.http = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	mux.Handle("GET /metrics", h.metrics.handler())
+	h.http = &http.Server{Addr: ln.Addr().String(), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go h.http.Serve(ln)
 	return nil
 }

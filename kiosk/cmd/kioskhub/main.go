@@ -121,7 +121,7 @@ func newFlags(cfg *hubserver.Config, o *options) *flag.FlagSet {
 	commonFlags(fs, cfg)
 	fs.StringVar(&cfg.NATSListen, "nats-listen", cfg.NATSListen, "address of the embedded NATS server")
 	fs.StringVar(&cfg.NATSURL, "nats-url", "", "use this external NATS (cluster) instead of the embedded server")
-	fs.StringVar(&cfg.HTTP, "http", "127.0.0.1:8480", "HTTP address (/healthz); empty to disable")
+	fs.StringVar(&cfg.HTTP, "http", "127.0.0.1:8480", "HTTP address (/healthz, /metrics); empty to disable")
 	fs.StringVar(&cfg.Source, "source", cfg.Source, "lookup source: sample")
 	fs.StringVar(&cfg.Content, "content", "", "directory of kiosk content bundles: <office>.json, default.json (default <data>/content)")
 	fs.Int64Var(&cfg.JetStreamMaxMemory, "js-max-memory", cfg.JetStreamMaxMemory, "JetStream memory limit of the embedded server, bytes")
