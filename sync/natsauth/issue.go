@@ -228,7 +228,7 @@ func (a *Auth) revokeLocked(users []User, keys []string) ([]User, error) {
 	if err != nil {
 		return nil, fmt.Errorf("natsauth: account jwt: %w", err)
 	}
-	if err := writeFile(a.path(accountJWTFile), []byte(next+"\n")); err != nil {
+	if err := WriteFile(a.path(accountJWTFile), []byte(next+"\n")); err != nil {
 		return nil, err
 	}
 	at := now.UTC().Truncate(time.Second)
@@ -262,5 +262,5 @@ func (a *Auth) writeUsers(users []User) error {
 	if err != nil {
 		return fmt.Errorf("natsauth: %w", err)
 	}
-	return writeFile(a.path(usersFile), append(b, '\n'))
+	return WriteFile(a.path(usersFile), append(b, '\n'))
 }

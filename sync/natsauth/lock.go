@@ -69,7 +69,7 @@ func (a *Auth) Running() (bool, error) {
 // MarkApplied records that the running server has account JWT token (the
 // hub calls it after a successful Push).
 func (a *Auth) MarkApplied(token string) error {
-	return writeFile(a.path(appliedFile), []byte(token+"\n"))
+	return WriteFile(a.path(appliedFile), []byte(token+"\n"))
 }
 
 // Applied returns the account JWT the running hub last applied, "" if none.

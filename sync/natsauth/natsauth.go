@@ -234,7 +234,7 @@ func create(dir string) (err error) {
 		{usersFile, []byte("[]\n")},
 	}
 	for _, f := range files {
-		if err := writeFile(filepath.Join(tmp, f.name), f.data); err != nil {
+		if err := WriteFile(filepath.Join(tmp, f.name), f.data); err != nil {
 			return err
 		}
 	}
@@ -356,15 +356,16 @@ func readSeed(path string, want nkeys.PrefixByte) (nkeys.KeyPair, error) {
 	return kp, nil
 }
 
-// writeFile replaces path with data (mode 0600) by writing a temporary
-// file next to it, syncing it and renaming it over path.
-func writeFile(path string, data []byte) error {
+// WriteFile writes data to path with mode 0600, atomically: a temporary
+// file next to it, synced and renamed over path, so a reader (a kiosk
+// reading its .creds, the hub reading account.jwt) never sees half of it.
+func WriteFile(path string, data []byte) error {
 	var rnd [6]byte
 	rand.Read(rnd[:])
-	tmp := path + ".tmp-" + hex.EncodeToString(rnd[:])
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-"+hex.EncodeToString(rnd[:]))
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("natsauth: %w", err)
+		return fmt.Errorf("natsauth: write %s: %w", path, err)
 	}
 	_, err = f.Write(data)
 	if serr := f.Sync(); err == nil {

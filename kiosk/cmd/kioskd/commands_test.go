@@ -22,18 +22,8 @@ import (
 // configured command once, and the boot after it carries the command id.
 func TestRemoteRestartRealProcess(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "kioskd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	hcfg := hubserver.DefaultConfig()
-	hcfg.Data, hcfg.NATSListen, hcfg.SampleSize, hcfg.HTTP = t.TempDir(), "127.0.0.1:0", 200, ""
-	hcfg.Auth = false // kioskd and the test connect without .creds
-	hub, err := hubserver.Start(t.Context(), hcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hub.Close()
+	bin := buildKioskd(t)
+	hub := startHub(t)
 	nc, err := nats.Connect(hub.NATSURL())
 	if err != nil {
 		t.Fatal(err)

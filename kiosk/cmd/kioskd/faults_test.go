@@ -19,7 +19,6 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk"
-	"github.com/sumbar-samsat/pkbkiosk/kiosk/hubserver"
 )
 
 // TestKillDuringEventWrites is the kill -9 trial of DESIGN 5: a real
@@ -40,18 +39,8 @@ func TestKillDuringEventWrites(t *testing.T) {
 		trials = n
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "kioskd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	hcfg := hubserver.DefaultConfig()
-	hcfg.Data, hcfg.NATSListen, hcfg.SampleSize, hcfg.HTTP = t.TempDir(), "127.0.0.1:0", 200, ""
-	hcfg.Auth = false // kioskd and the test connect without .creds
-	hub, err := hubserver.Start(t.Context(), hcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hub.Close()
+	bin := buildKioskd(t)
+	hub := startHub(t)
 	bootFile := filepath.Join(dir, "boot_id")
 	os.WriteFile(bootFile, []byte("boot-1\n"), 0o644)
 	data := filepath.Join(dir, "data")

@@ -9,8 +9,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/sumbar-samsat/pkbkiosk/kiosk/hubserver"
 )
 
 // TestPreviousShutdown runs the real kioskd binary: an orderly stop is
@@ -18,18 +16,8 @@ import (
 // followed by a changed boot id (a power cut) is "power" with the outage.
 func TestPreviousShutdown(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "kioskd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	hcfg := hubserver.DefaultConfig()
-	hcfg.Data, hcfg.NATSListen, hcfg.SampleSize, hcfg.HTTP = t.TempDir(), "127.0.0.1:0", 200, ""
-	hcfg.Auth = false // kioskd and the test connect without .creds
-	hub, err := hubserver.Start(t.Context(), hcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hub.Close()
+	bin := buildKioskd(t)
+	hub := startHub(t)
 	bootFile := filepath.Join(dir, "boot_id")
 	data := filepath.Join(dir, "data")
 	prevRe := regexp.MustCompile(`msg="previous shutdown" .*prev=(\w+) outage_s=(\d+)`)

@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/sumbar-samsat/pkbkiosk/kiosk/hubserver"
 )
 
 // TestNotifySystemd runs the real kioskd as systemd runs a Type=notify unit
@@ -21,17 +19,8 @@ import (
 // STOPPING=1, then exits 0.
 func TestNotifySystemd(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "kioskd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	hcfg := hubserver.DefaultConfig()
-	hcfg.Data, hcfg.NATSListen, hcfg.SampleSize, hcfg.HTTP = t.TempDir(), "127.0.0.1:0", 200, ""
-	hub, err := hubserver.Start(t.Context(), hcfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hub.Close()
+	bin := buildKioskd(t)
+	hub := startHub(t)
 
 	sock := filepath.Join(dir, "notify")
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
@@ -151,7 +149,7 @@ func runIssue(cmd string, args []string, stdout, stderr io.Writer) error {
 	if *out == "-" {
 		stdout.Write(creds)
 		msg = stderr
-	} else if err := writeCredsFile(*out, creds); err != nil {
+	} else if err := natsauth.WriteFile(*out, creds); err != nil {
 		fmt.Fprintf(stderr, "%s: %v (the credential is registered; revoke %s or issue again)\n", fs.Name(), err, u.PublicKey)
 		return err
 	}
@@ -188,32 +186,6 @@ func validOthers(a *natsauth.Auth, u natsauth.User) int {
 	return n
 }
 
-// writeCredsFile writes a .creds file with mode 0600, replacing path
-// atomically (a kiosk reading it never sees half of it).
-func writeCredsFile(path string, creds []byte) error {
-	var rnd [6]byte
-	rand.Read(rnd[:])
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-"+hex.EncodeToString(rnd[:]))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, err = f.Write(creds)
-	if serr := f.Sync(); err == nil {
-		err = serr
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
 
 func runRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("kioskhub creds revoke", flag.ContinueOnError)
