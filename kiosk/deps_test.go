@@ -25,7 +25,8 @@ var layers = map[string]struct {
 	"kiosk/plate":              {internal: []string{"kiosk"}},
 	"kiosk/pkb":                {},
 	"kiosk/flagconf":           {external: []string{"github.com/BurntSushi/toml"}},
-	"sync/outbox":              {external: []string{"github.com/mattn/go-sqlite3", "github.com/google/uuid"}},
+	"sync/sqlitedb":            {external: []string{"github.com/mattn/go-sqlite3"}},
+	"sync/outbox":              {internal: []string{"sync/sqlitedb"}, external: []string{"github.com/google/uuid"}},
 	"ui/webview":               {external: []string{"github.com/webview/webview_go"}},
 	"ui":                       {internal: []string{"kiosk"}},
 	"sync/natsbus":             {internal: []string{"kiosk"}, external: []string{"github.com/nats-io/nats.go"}},
@@ -42,7 +43,7 @@ var layers = map[string]struct {
 	"printer/slip":        {internal: []string{"kiosk/pkb"}},
 	"printer/models":      {},
 	// feature
-	"sync/hub":    {internal: []string{"kiosk", "sync/hubapi"}, external: []string{"github.com/nats-io/nats.go", "github.com/mattn/go-sqlite3"}},
+	"sync/hub":    {internal: []string{"kiosk", "sync/hubapi", "sync/sqlitedb"}, external: []string{"github.com/nats-io/nats.go"}},
 	"sync/hubapi": {internal: []string{"kiosk"}, external: []string{"github.com/nats-io/nats.go"}},
 	"sync/lookup": {internal: []string{"kiosk", "kiosk/pkb", "kiosk/plate"}, external: []string{"github.com/nats-io/nats.go"}},
 	"sync/lookup/sample": {

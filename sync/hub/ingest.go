@@ -10,15 +10,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/url"
-	"os"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // database/sql driver "sqlite3"
+	"github.com/sumbar-samsat/pkbkiosk/sync/sqlitedb"
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk"
 )
@@ -63,37 +57,22 @@ type Store struct {
 	r *sql.DB // read-only pool (mode=ro)
 }
 
-type storeMigration struct {
-	version int
-	name    string
-	sql     string
+// storeSchema is how the projection is opened: synchronous=NORMAL, as it
+// can be rebuilt from the streams.
+var storeSchema = sqlitedb.Config{
+	Migrations:  mustSub(storeMigrationFS, "migrations"),
+	AppID:       storeApplicationID,
+	Synchronous: "NORMAL",
+	ErrNewer:    ErrNewerSchema,
+	ErrForeign:  ErrForeignStore,
 }
 
-func storeMigrations() ([]storeMigration, error) {
-	ents, err := fs.ReadDir(storeMigrationFS, "migrations")
+func mustSub(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
 	if err != nil {
-		return nil, fmt.Errorf("hub: read migrations: %w", err)
+		panic(err) // embedded files: a build defect
 	}
-	var ms []storeMigration
-	for _, e := range ents {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("hub: migration %q: name must start with NNNN_", e.Name())
-		}
-		b, err := storeMigrationFS.ReadFile(path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("hub: read migration %s: %w", e.Name(), err)
-		}
-		ms = append(ms, storeMigration{v, e.Name(), string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("hub: migrations must be numbered 1..n without gaps, found %s at position %d", m.name, i+1)
-		}
-	}
-	return ms, nil
+	return sub
 }
 
 // OpenStore opens or creates the projection at file (a file name, not
@@ -101,99 +80,14 @@ func storeMigrations() ([]storeMigration, error) {
 // migrates it. It returns ErrNewerSchema or ErrForeignStore, the file
 // untouched, for a database it must not write.
 func OpenStore(ctx context.Context, file string) (*Store, error) {
-	ms, err := storeMigrations()
+	w, r, err := sqlitedb.Open(ctx, file, storeSchema)
+	if errors.Is(err, ErrNewerSchema) || errors.Is(err, ErrForeignStore) {
+		return nil, err // the sentinel says whose it is
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("hub: %w", err)
 	}
-	if _, err := os.Stat(file); err == nil {
-		v, app, err := peekStore(ctx, file)
-		if err != nil {
-			return nil, err
-		}
-		if app != 0 && app != storeApplicationID {
-			return nil, fmt.Errorf("%w: %s has application_id %#x", ErrForeignStore, file, app)
-		}
-		if v > len(ms) {
-			return nil, fmt.Errorf("%w: %s has schema %d, this version knows %d", ErrNewerSchema, file, v, len(ms))
-		}
-	}
-
-	q := url.Values{}
-	q.Set("_journal_mode", "WAL")
-	q.Set("_txlock", "immediate")
-	q.Set("_busy_timeout", "5000")
-	q.Set("_synchronous", "NORMAL")
-	w, err := sql.Open("sqlite3", "file:"+file+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("hub: open %s: %w", file, err)
-	}
-	w.SetMaxOpenConns(1)
-	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w}
-	if err := s.migrate(ctx, ms); err != nil {
-		w.Close()
-		return nil, err
-	}
-	rq := url.Values{}
-	rq.Set("mode", "ro")
-	rq.Set("_busy_timeout", "5000")
-	r, err := sql.Open("sqlite3", "file:"+file+"?"+rq.Encode())
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("hub: open %s read-only: %w", file, err)
-	}
-	r.SetMaxOpenConns(4)
-	s.r = r
-	if err := r.PingContext(ctx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("hub: open %s read-only: %w", file, err)
-	}
-	return s, nil
-}
-
-func peekStore(ctx context.Context, file string) (version, app int, err error) {
-	db, err := sql.Open("sqlite3", "file:"+file+"?mode=ro&_busy_timeout=5000")
-	if err != nil {
-		return 0, 0, fmt.Errorf("hub: open %s: %w", file, err)
-	}
-	defer db.Close()
-	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return 0, 0, fmt.Errorf("hub: read schema version of %s: %w", file, err)
-	}
-	if err := db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&app); err != nil {
-		return 0, 0, fmt.Errorf("hub: read application id of %s: %w", file, err)
-	}
-	return version, app, nil
-}
-
-func (s *Store) migrate(ctx context.Context, ms []storeMigration) error {
-	var cur int
-	if err := s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&cur); err != nil {
-		return fmt.Errorf("hub: read schema version: %w", err)
-	}
-	for _, m := range ms[cur:] {
-		tx, err := s.w.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("hub: migrate %s: %w", m.name, err)
-		}
-		stmts := m.sql
-		if m.version == 1 {
-			stmts += fmt.Sprintf(";\nPRAGMA application_id = %d;", storeApplicationID)
-		}
-		if _, err := tx.ExecContext(ctx, stmts); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("hub: migrate %s: %w", m.name, err)
-		}
-		// user_version is transactional: it commits with the schema change.
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("hub: migrate %s: set version: %w", m.name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("hub: migrate %s: commit: %w", m.name, err)
-		}
-	}
-	return nil
+	return &Store{w: w, r: r}, nil
 }
 
 // Close closes the database.

@@ -26,14 +26,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
-	"os"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 
-	_ "github.com/mattn/go-sqlite3" // database/sql driver "sqlite3"
+	"github.com/sumbar-samsat/pkbkiosk/sync/sqlitedb"
 )
 
 //go:embed migrations/*.sql
@@ -60,151 +54,49 @@ type Store struct {
 	r    *sql.DB // read-only pool
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
+// schema is how the kiosk's store is opened: power-cut safe
+// (synchronous=FULL), and a new store is a new epoch (DESIGN 4.2).
+var schema = sqlitedb.Config{
+	Migrations:  mustSub(migrationFS, "migrations"),
+	AppID:       applicationID,
+	Synchronous: "FULL",
+	ForeignKeys: true,
+	First: func() string {
+		return fmt.Sprintf("INSERT INTO state(key, value) VALUES ('epoch', '%s');", newEpoch())
+	},
+	ErrNewer:   ErrNewerSchema,
+	ErrForeign: ErrForeign,
 }
 
-func migrations() ([]migration, error) {
-	ents, err := fs.ReadDir(migrationFS, "migrations")
+func mustSub(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
 	if err != nil {
-		return nil, fmt.Errorf("outbox: read migrations: %w", err)
+		panic(err) // embedded files: a build defect
 	}
-	var ms []migration
-	for _, e := range ents {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("outbox: migration %q: name must start with NNNN_", e.Name())
-		}
-		b, err := migrationFS.ReadFile(path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("outbox: read migration %s: %w", e.Name(), err)
-		}
-		ms = append(ms, migration{v, e.Name(), string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("outbox: migrations must be numbered 1..n without gaps, found %s at position %d", m.name, i+1)
-		}
-	}
-	return ms, nil
+	return sub
 }
 
 // SchemaVersion is the schema version this build writes.
 func SchemaVersion() int {
-	ms, err := migrations()
+	v, err := sqlitedb.SchemaVersion(schema.Migrations)
 	if err != nil {
 		panic(err) // embedded files: a build defect, caught by every test
 	}
-	return len(ms)
+	return v
 }
 
 // Open opens or creates the database at file and migrates it to
 // SchemaVersion. It returns ErrNewerSchema (the file untouched) when the
-// database is newer than this build.
+// database is newer than this build, ErrForeign for another SQLite file.
 func Open(ctx context.Context, file string) (*Store, error) {
-	ms, err := migrations()
+	w, r, err := sqlitedb.Open(ctx, file, schema)
+	if errors.Is(err, ErrNewerSchema) || errors.Is(err, ErrForeign) {
+		return nil, err // the sentinel says whose it is
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("outbox: %w", err)
 	}
-	// Look before writing anything: even switching the journal mode is a
-	// write, and a newer database must stay exactly as it is.
-	if _, err := os.Stat(file); err == nil {
-		v, app, err := peekVersion(ctx, file)
-		if err != nil {
-			return nil, err
-		}
-		if app != 0 && app != applicationID {
-			return nil, fmt.Errorf("%w: %s has application_id %#x", ErrForeign, file, app)
-		}
-		if v > len(ms) {
-			return nil, fmt.Errorf("%w: %s has schema %d, this version knows %d", ErrNewerSchema, file, v, len(ms))
-		}
-	}
-
-	q := url.Values{}
-	q.Set("_journal_mode", "WAL")
-	q.Set("_txlock", "immediate")
-	q.Set("_busy_timeout", "5000")
-	q.Set("_synchronous", "FULL")
-	q.Set("_foreign_keys", "on")
-	w, err := sql.Open("sqlite3", "file:"+file+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("outbox: open %s: %w", file, err)
-	}
-	w.SetMaxOpenConns(1)
-	w.SetConnMaxIdleTime(0)
-	s := &Store{path: file, w: w}
-	if err := s.migrate(ctx, ms); err != nil {
-		w.Close()
-		return nil, err
-	}
-	rq := url.Values{}
-	rq.Set("mode", "ro")
-	rq.Set("_busy_timeout", "5000")
-	r, err := sql.Open("sqlite3", "file:"+file+"?"+rq.Encode())
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("outbox: open %s read-only: %w", file, err)
-	}
-	r.SetMaxOpenConns(4)
-	s.r = r
-	if err := r.PingContext(ctx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("outbox: open %s read-only: %w", file, err)
-	}
-	return s, nil
-}
-
-func peekVersion(ctx context.Context, file string) (version, app int, err error) {
-	db, err := sql.Open("sqlite3", "file:"+file+"?mode=ro&_busy_timeout=5000")
-	if err != nil {
-		return 0, 0, fmt.Errorf("outbox: open %s: %w", file, err)
-	}
-	defer db.Close()
-	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return 0, 0, fmt.Errorf("outbox: read schema version of %s: %w", file, err)
-	}
-	if err := db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&app); err != nil {
-		return 0, 0, fmt.Errorf("outbox: read application id of %s: %w", file, err)
-	}
-	return version, app, nil
-}
-
-func (s *Store) migrate(ctx context.Context, ms []migration) error {
-	var cur int
-	if err := s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&cur); err != nil {
-		return fmt.Errorf("outbox: read schema version: %w", err)
-	}
-	for _, m := range ms[cur:] {
-		tx, err := s.w.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("outbox: migrate %s: %w", m.name, err)
-		}
-		stmts := m.sql
-		if m.version == 1 {
-			// The first migration also stamps the file as ours and gives
-			// the store its epoch (DESIGN 4.2): a new store is a new epoch.
-			stmts += fmt.Sprintf(";\nPRAGMA application_id = %d;\nINSERT INTO state(key, value) VALUES ('epoch', '%s');", applicationID, newEpoch())
-		}
-		if _, err := tx.ExecContext(ctx, stmts); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("outbox: migrate %s: %w", m.name, err)
-		}
-		// PRAGMA user_version is transactional in SQLite: the version and
-		// the schema change commit together or not at all.
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("outbox: migrate %s: set version: %w", m.name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("outbox: migrate %s: commit: %w", m.name, err)
-		}
-	}
-	return nil
+	return &Store{path: file, w: w, r: r}, nil
 }
 
 func newEpoch() string {

@@ -186,7 +186,6 @@ func validOthers(a *natsauth.Auth, u natsauth.User) int {
 	return n
 }
 
-
 func runRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("kioskhub creds revoke", flag.ContinueOnError)
 	fs.SetOutput(stderr)
