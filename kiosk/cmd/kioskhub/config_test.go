@@ -5,12 +5,10 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/sumbar-samsat/pkbkiosk/kiosk/flagconf"
+	"github.com/sumbar-samsat/pkbkiosk/kiosk/flagconf/flagconftest"
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/hubserver"
 )
 
@@ -102,70 +100,11 @@ func contains(lines []string, line string) bool {
 // default, prints the configuration, loads it into fresh flags and checks
 // that nothing changed.
 func TestConfigRoundTrip(t *testing.T) {
-	cfg := hubserver.DefaultConfig()
-	var o options
-	fs := newFlags(&cfg, &o)
-	setAll(t, fs)
-	var first bytes.Buffer
-	if err := flagconf.Print(&first, fs, commands...); err != nil {
-		t.Fatal(err)
-	}
-	path := writeFile(t, "hub.toml", first.String())
-
-	cfg2 := hubserver.DefaultConfig()
-	var o2 options
-	fs2 := newFlags(&cfg2, &o2)
-	if err := flagconf.Load(fs2, path, commands...); err != nil {
-		t.Fatalf("Load(--print-config output) = %v\n%s", err, first.String())
-	}
-	fs.VisitAll(func(f *flag.Flag) {
-		if got := fs2.Lookup(f.Name).Value.String(); got != f.Value.String() {
-			t.Errorf("--%s = %q after the round trip, want %q", f.Name, got, f.Value.String())
-		}
-	})
-	var second bytes.Buffer
-	if err := flagconf.Print(&second, fs2, commands...); err != nil {
-		t.Fatal(err)
-	}
-	if second.String() != first.String() {
-		t.Errorf("printed again:\n%s\nfirst:\n%s", second.String(), first.String())
-	}
-}
-
-// setAll sets every flag but the commands to a value other than its default.
-func setAll(t *testing.T, fs *flag.FlagSet) {
-	t.Helper()
-	fs.VisitAll(func(f *flag.Flag) {
-		var v string
-		switch d := f.Value.(flag.Getter).Get().(type) {
-		case string:
-			v = d + "-x \"q\" é"
-		case bool:
-			v = strconv.FormatBool(!d)
-		case int:
-			v = strconv.Itoa(d + 7)
-		case int64:
-			v = strconv.FormatInt(d+7, 10)
-		case uint:
-			v = strconv.FormatUint(uint64(d)+7, 10)
-		case uint64:
-			v = strconv.FormatUint(d+7, 10)
-		case float64:
-			v = strconv.FormatFloat(d+0.5, 'g', -1, 64)
-		case time.Duration:
-			v = (d + 1500*time.Millisecond).String()
-		default:
-			return // a flag kind this test does not know: printed as it is
-		}
-		for _, c := range commands {
-			if f.Name == c {
-				return
-			}
-		}
-		if err := fs.Set(f.Name, v); err != nil {
-			t.Fatalf("--%s %q: %v", f.Name, v, err)
-		}
-	})
+	flagconftest.RoundTrip(t, func() *flag.FlagSet {
+		cfg := hubserver.DefaultConfig()
+		var o options
+		return newFlags(&cfg, &o)
+	}, commands...)
 }
 
 // exampleArgs fill in the required setting of the example file.
