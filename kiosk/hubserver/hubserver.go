@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk"
 	"github.com/sumbar-samsat/pkbkiosk/sync/hub"
+	"github.com/sumbar-samsat/pkbkiosk/sync/hubapi"
 	"github.com/sumbar-samsat/pkbkiosk/sync/lookup"
 	"github.com/sumbar-samsat/pkbkiosk/sync/lookup/sample"
 )
@@ -71,6 +73,16 @@ type Config struct {
 	// subscription's goroutine: keep it short.
 	OnHeartbeat func(id string, st *kiosk.Status, applied time.Time)
 
+	// Incidents (DESIGN 7): working hours and public holidays of the
+	// response-time targets, the targets per severity, the office
+	// correlation, and the daily "hub alive" alert.
+	WorkHours       string                 // default hub.DefaultHours
+	Holidays        []string               // YYYY-MM-DD
+	Targets         map[string]hub.Targets // nil = hub.DefaultTargets
+	CorrelateWindow time.Duration          // default 60 s
+	CorrelateHold   time.Duration          // default 20 s
+	AliveAt         time.Duration          // time of day; default 07:30, negative = off
+
 	TZ     *time.Location   // nil = Asia/Jakarta
 	Now    func() time.Time // nil = time.Now
 	Logger *slog.Logger     // nil = discard
@@ -90,6 +102,7 @@ func DefaultConfig() Config {
 		Burst:              10,
 		Replicas:           1,
 		Auth:               true,
+		WorkHours:          hub.DefaultHours,
 	}
 }
 
@@ -111,7 +124,18 @@ type Hub struct {
 	url         string
 	auth        *authState // operator mode of the embedded server; nil when off
 	metrics     *hubMetrics
+
+	pub           *hub.Publisher // HUB_EVENTS
+	decider       *hub.Decider
+	decide        chan struct{} // wakes the decider
+	changes       *changeFeed   // live pages
+	alerter       alertSender   // nil without alert routes
+	stopDecisions context.CancelFunc
+	wg            sync.WaitGroup // projector, decider, alert sender
 }
+
+// alertSender delivers queued alerts (alerts.go).
+type alertSender interface{ Kick() }
 
 // Start starts the hub and returns once it serves lookups.
 func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
@@ -127,7 +151,10 @@ func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h := &Hub{cfg: cfg, log: cfg.Logger}
+	if cfg.WorkHours == "" {
+		cfg.WorkHours = hub.DefaultHours
+	}
+	h := &Hub{cfg: cfg, log: cfg.Logger, decide: make(chan struct{}, 1), changes: newChangeFeed()}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -196,12 +223,22 @@ func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
 		cfg.Content = filepath.Join(cfg.Data, "content")
 	}
 	h.fleet = hub.NewFleet(cfg.Now)
-	h.fleet.Observe = cfg.OnHeartbeat
+	h.fleet.Observe = func(id string, st *kiosk.Status, applied time.Time) {
+		h.changes.heartbeat(id, st)
+		if cfg.OnHeartbeat != nil {
+			cfg.OnHeartbeat(id, st, applied)
+		}
+	}
 	known, err := h.store.LoadFleet(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("hubserver: %w", err)
 	}
 	h.fleet.Load(known)
+	dctx, stopD := context.WithCancel(context.WithoutCancel(ctx))
+	h.stopDecisions = stopD
+	if err := h.startDecisions(dctx, js); err != nil {
+		return nil, err
+	}
 	mctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	h.stopMonitor, h.monitorDone = stop, make(chan struct{})
 	go func() {
@@ -210,7 +247,12 @@ func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
 			Store: h.store, Consumer: cons, Fleet: h.fleet, Log: h.log,
 			OnEvent: func(e hub.Envelope, _ hub.IngestResult) {
 				h.log.Debug("event", "kiosk", e.Kiosk, "type", e.Type, "seq", e.Seq)
+				if e.Type == kiosk.EventFaultRaised || e.Type == kiosk.EventFaultCleared || e.Type == kiosk.EventBoot {
+					h.changes.publish(hubapi.Change{Kind: "fault", Kiosk: e.Kiosk, Office: e.Office})
+					h.kickDecider()
+				}
 			},
+			OnTransition: h.publishPresence,
 		})
 		if err != nil {
 			h.log.Error("fleet monitor stopped", "err", err)
@@ -222,6 +264,7 @@ func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
 	h.hsvc, err = hub.AddService(h.nc, hub.Config{
 		Fleet:   h.fleet,
 		Store:   h.store,
+		Decider: h.decider,
 		Content: hub.NewContentDir(cfg.Content),
 		Now:     cfg.Now,
 		Observe: func(id, outcome string, err error) {
@@ -382,6 +425,10 @@ func (h *Hub) Close() error {
 		h.stopMonitor()
 		<-h.monitorDone
 	}
+	if h.stopDecisions != nil {
+		h.stopDecisions()
+	}
+	h.wg.Wait()
 	if h.nc != nil {
 		h.nc.Close()
 	}

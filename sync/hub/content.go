@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk"
+	"github.com/sumbar-samsat/pkbkiosk/sync/hubapi"
 )
 
 // ContentDir serves the content bundles kept as files in a directory:
@@ -95,6 +96,8 @@ type Config struct {
 	Fleet *Fleet
 	// Store, with Fleet, serves hub.kiosk.
 	Store *Store
+	// Decider, with Store, serves hub.incidents (it judges timings).
+	Decider *Decider
 }
 
 // AddService registers the micro service "hub" with its endpoint
@@ -142,7 +145,44 @@ func AddService(nc *nats.Conn, cfg Config) (micro.Service, error) {
 			return nil, fmt.Errorf("hub: add endpoint: %w", err)
 		}
 	}
+	if cfg.Store != nil && cfg.Decider != nil {
+		if err := svc.AddEndpoint("incidents", micro.HandlerFunc(func(r micro.Request) { handleIncidents(cfg, r) }),
+			micro.WithEndpointSubject("hub.incidents")); err != nil {
+			svc.Stop()
+			return nil, fmt.Errorf("hub: add endpoint: %w", err)
+		}
+	}
 	return svc, nil
+}
+
+func handleIncidents(cfg Config, r micro.Request) {
+	fail := func(code, msg string) {
+		body, _ := json.Marshal(hubapi.IncidentsReply{Incidents: []hubapi.Incident{}, Error: &kiosk.Error{Code: code, Message: msg}})
+		r.Error(code, msg, body)
+	}
+	var req hubapi.IncidentsRequest
+	if len(bytes.TrimSpace(r.Data())) > 0 {
+		if err := json.Unmarshal(r.Data(), &req); err != nil || req.Limit < 0 ||
+			(req.Office != "" && !kiosk.ValidID(req.Office)) || (req.Kiosk != "" && !kiosk.ValidID(req.Kiosk)) {
+			fail(kiosk.CodeBadRequest, `want {"office","kiosk","state":"open|acknowledged|resolved|active","since","until","limit"} (all optional) on hub.incidents`)
+			return
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	is, err := cfg.Store.Incidents(ctx, req)
+	if err != nil {
+		fail(kiosk.CodeBadRequest, err.Error())
+		return
+	}
+	now := time.Now()
+	if cfg.Now != nil {
+		now = cfg.Now()
+	}
+	for k := range is {
+		cfg.Decider.Judge(&is[k], now)
+	}
+	r.RespondJSON(hubapi.IncidentsReply{Incidents: nonNil(is)})
 }
 
 // maxFleetPage bounds a page of hub.fleet; a snapshot is about 650 bytes.

@@ -222,3 +222,35 @@ func (f *Fleet) entry(id string, e *fleetEntry) FleetKiosk {
 	st.Kiosk = id
 	return FleetKiosk{Status: st, Presence: e.state, LastSeen: e.lastSeen}
 }
+
+// CensusKiosk is what the incident decider needs of a kiosk.
+type CensusKiosk struct {
+	ID, Office  string
+	Presence    Presence
+	LastSeen    time.Time
+	Interval    time.Duration // its heartbeat interval
+	Maintenance bool          // the kiosk said it is in maintenance: a technician is on it
+	OnBattery   bool          // its last heartbeat said it ran on the UPS
+}
+
+// Census returns the number of kiosks of each office and the kiosks that
+// are not online (late or offline), without copying every snapshot: it
+// runs every second on fleets of 10,000.
+func (f *Fleet) Census() (offices map[string]int, silent []CensusKiosk) {
+	now := f.now()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.advance(now)
+	offices = map[string]int{}
+	for id, e := range f.kiosks {
+		offices[e.status.Office]++
+		if e.state != Late && e.state != Offline {
+			continue
+		}
+		silent = append(silent, CensusKiosk{ID: id, Office: e.status.Office, Presence: e.state, LastSeen: e.lastSeen, Interval: interval(e.status),
+			Maintenance: e.status.Mode == kiosk.ModeMaintenance,
+			OnBattery:   e.status.Power.Source == "battery" || slices.Contains(e.status.Faults, "power.on_battery")})
+	}
+	slices.SortFunc(silent, func(a, b CensusKiosk) int { return a.LastSeen.Compare(b.LastSeen) })
+	return offices, silent
+}

@@ -55,6 +55,8 @@ var ErrForeignStore = errors.New("hub: not a hub database")
 type Store struct {
 	w *sql.DB // the single write connection (_txlock=immediate)
 	r *sql.DB // read-only pool (mode=ro)
+
+	pos applied // HUB_EVENTS applied so far (hubevents.go)
 }
 
 // storeSchema is how the projection is opened: synchronous=NORMAL, as it

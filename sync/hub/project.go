@@ -192,7 +192,7 @@ func (s *Store) SaveFleet(ctx context.Context, ks []KioskRecord, ts []Transition
 		}
 	}
 	for _, t := range ts {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO presence_log(kiosk, at_ns, from_state, to_state) VALUES (?, ?, ?, ?)",
+		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO presence_log(kiosk, at_ns, from_state, to_state) VALUES (?, ?, ?, ?)",
 			t.Kiosk, t.At.UnixNano(), string(t.From), string(t.To)); err != nil {
 			return fmt.Errorf("hub: save presence: %w", err)
 		}
