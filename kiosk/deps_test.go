@@ -44,9 +44,15 @@ var layers = map[string]struct {
 	"printer/slip":        {internal: []string{"kiosk/pkb"}},
 	"printer/models":      {},
 	// feature
-	"sync/hub":    {internal: []string{"kiosk", "sync/hubapi", "sync/sqlitedb"}, external: []string{"github.com/nats-io/nats.go"}},
-	"sync/hubapi": {internal: []string{"kiosk"}, external: []string{"github.com/nats-io/nats.go"}},
-	"sync/lookup": {internal: []string{"kiosk", "kiosk/pkb", "kiosk/plate"}, external: []string{"github.com/nats-io/nats.go"}},
+	"sync/hub": {internal: []string{"kiosk", "sync/hubapi", "sync/sqlitedb"},
+		external: []string{"github.com/nats-io/nats.go", "github.com/google/uuid"}},
+	"sync/hub/alert":  {internal: []string{"sync/hubapi"}, external: []string{"github.com/BurntSushi/toml"}},
+	"sync/hub/expiry": {},
+	"sync/hub/backup": {internal: []string{"kiosk", "sync/natsauth"},
+		external: []string{"github.com/mattn/go-sqlite3", "github.com/nats-io/nats.go", "github.com/nats-io/nats-server/v2", "github.com/nats-io/jwt/v2"}},
+	"ui/dashboard": {internal: []string{"kiosk", "sync/hubapi"}, external: []string{"golang.org/x/crypto/bcrypt"}},
+	"sync/hubapi":  {internal: []string{"kiosk"}, external: []string{"github.com/nats-io/nats.go"}},
+	"sync/lookup":  {internal: []string{"kiosk", "kiosk/pkb", "kiosk/plate"}, external: []string{"github.com/nats-io/nats.go"}},
 	"sync/lookup/sample": {
 		internal: []string{"kiosk", "kiosk/pkb", "kiosk/plate", "sync/lookup"},
 		external: []string{"github.com/mattn/go-sqlite3"},
@@ -59,8 +65,10 @@ var layers = map[string]struct {
 			"github.com/prometheus/client_golang/prometheus"}, // /metrics (metrics.go)
 	},
 	"kiosk/hubserver": {
-		internal: []string{"kiosk", "sync/hub", "sync/lookup", "sync/lookup/sample", "sync/natsauth"},
+		internal: []string{"kiosk", "sync/hub", "sync/hubapi", "sync/hub/alert", "sync/hub/backup", "sync/hub/expiry",
+			"sync/lookup", "sync/lookup/sample", "sync/natsauth", "ui/dashboard"},
 		external: []string{"github.com/nats-io/nats-server/v2", "github.com/nats-io/nats.go", "github.com/nats-io/jwt/v2",
+			"golang.org/x/crypto/bcrypt", "github.com/google/uuid", // kioskhub user add; command ids
 			"github.com/prometheus/client_golang/prometheus"}, // /metrics (metrics.go): prometheus, promhttp, collectors
 	},
 	// cmd

@@ -184,3 +184,11 @@ func (f *changeFeed) heartbeat(id string, st *kiosk.Status) {
 		f.publish(hubapi.Change{Kind: "kiosk", Kiosk: id, Office: st.Office})
 	}
 }
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // our own plain structs
+	}
+	return b
+}

@@ -6,6 +6,7 @@ package hubserver
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,9 +25,12 @@ import (
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk"
 	"github.com/sumbar-samsat/pkbkiosk/sync/hub"
+	"github.com/sumbar-samsat/pkbkiosk/sync/hub/backup"
 	"github.com/sumbar-samsat/pkbkiosk/sync/hubapi"
 	"github.com/sumbar-samsat/pkbkiosk/sync/lookup"
 	"github.com/sumbar-samsat/pkbkiosk/sync/lookup/sample"
+	"github.com/sumbar-samsat/pkbkiosk/sync/natsauth"
+	"github.com/sumbar-samsat/pkbkiosk/ui/dashboard"
 )
 
 // Config configures a hub. Zero values mean the documented defaults.
@@ -34,8 +38,13 @@ type Config struct {
 	Data       string // data directory (required)
 	NATSListen string // embedded server address, default 127.0.0.1:4222; port 0 picks a free one
 	NATSURL    string // external NATS instead of the embedded server
-	HTTP       string // HTTP address for /healthz and /metrics; "" = off
-	Content    string // directory of content bundles (<office>.json, default.json); "" = <Data>/content
+	HTTP       string // HTTP address of the dashboard, /healthz and /metrics; "" = off
+	// HTTPS of the dashboard: a certificate and key. A listener beyond
+	// loopback needs them unless HTTPInsecure (a TLS-terminating proxy in
+	// front); session cookies are Secure whenever TLS is on.
+	HTTPTLSCert, HTTPTLSKey string
+	HTTPInsecure            bool
+	Content                 string // directory of content bundles (<office>.json, default.json); "" = <Data>/content
 
 	Source     string // "sample" (only source so far)
 	SampleSize int    // default 100,000
@@ -82,6 +91,16 @@ type Config struct {
 	CorrelateWindow time.Duration          // default 60 s
 	CorrelateHold   time.Duration          // default 20 s
 	AliveAt         time.Duration          // time of day; default 07:30, negative = off
+	Alerts          string                 // alert routing file (sync/hub/alert); "" = no alerts
+
+	// Backups (sync/hub/backup) into BackupDir every BackupEvery, keeping
+	// BackupKeep; "" = none. Warnings ExpiryWarn ahead of certificate and
+	// credential expiry; DiskMinFree on the data disk (0 = 1 GiB or 5%).
+	BackupDir   string
+	BackupEvery time.Duration
+	BackupKeep  int
+	ExpiryWarn  time.Duration
+	DiskMinFree uint64
 
 	TZ     *time.Location   // nil = Asia/Jakarta
 	Now    func() time.Time // nil = time.Now
@@ -103,6 +122,9 @@ func DefaultConfig() Config {
 		Replicas:           1,
 		Auth:               true,
 		WorkHours:          hub.DefaultHours,
+		BackupEvery:        24 * time.Hour,
+		BackupKeep:         backup.DefaultKeep,
+		ExpiryWarn:         30 * 24 * time.Hour,
 	}
 }
 
@@ -130,6 +152,8 @@ type Hub struct {
 	decide        chan struct{} // wakes the decider
 	changes       *changeFeed   // live pages
 	alerter       alertSender   // nil without alert routes
+	dash          *dashboard.Dashboard
+	checks        checkState // checks.go
 	stopDecisions context.CancelFunc
 	wg            sync.WaitGroup // projector, decider, alert sender
 }
@@ -236,6 +260,9 @@ func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
 	h.fleet.Load(known)
 	dctx, stopD := context.WithCancel(context.WithoutCancel(ctx))
 	h.stopDecisions = stopD
+	if err := h.startAlerts(dctx); err != nil {
+		return nil, err
+	}
 	if err := h.startDecisions(dctx, js); err != nil {
 		return nil, err
 	}
@@ -347,6 +374,27 @@ func (h *Hub) startNATS() error {
 }
 
 func (h *Hub) startHTTP() error {
+	host, _, err := splitHostPort(h.cfg.HTTP)
+	if err != nil {
+		return fmt.Errorf("%w: --http: %w", ErrConfig, err)
+	}
+	tls := h.cfg.HTTPTLSCert != "" || h.cfg.HTTPTLSKey != ""
+	if tls && (h.cfg.HTTPTLSCert == "" || h.cfg.HTTPTLSKey == "") {
+		return fmt.Errorf("%w: --http-tls-cert and --http-tls-key go together", ErrConfig)
+	}
+	if !tls && !isLoopback(host) && !h.cfg.HTTPInsecure {
+		return fmt.Errorf("%w: --http %s is reachable beyond this machine: give --http-tls-cert/--http-tls-key "+
+			"(passwords and session cookies must not cross the network in clear), or --http-insecure behind a TLS proxy", ErrConfig, h.cfg.HTTP)
+	}
+	key, err := sessionKey(filepath.Join(h.cfg.Data, "auth", "dashboard.key"))
+	if err != nil {
+		return fmt.Errorf("hubserver: %w", err)
+	}
+	h.dash, err = dashboard.New(dashboard.Config{Backend: backend{h}, SessionKey: key, Secure: tls || h.cfg.HTTPInsecure,
+		Now: h.cfg.Now, TZ: h.cfg.TZ, Log: h.log.With("part", "dashboard")})
+	if err != nil {
+		return fmt.Errorf("hubserver: %w", err)
+	}
 	ln, err := net.Listen("tcp", h.cfg.HTTP)
 	if err != nil {
 		return fmt.Errorf("hubserver: --http: %w", err)
@@ -362,9 +410,40 @@ func (h *Hub) startHTTP() error {
 		fmt.Fprintln(w, `{"ok":true}`)
 	})
 	mux.Handle("GET /metrics", h.metrics.handler())
+	mux.Handle("/", h.dash)
 	h.http = &http.Server{Addr: ln.Addr().String(), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go h.http.Serve(ln)
+	go func() {
+		if tls {
+			h.http.ServeTLS(ln, h.cfg.HTTPTLSCert, h.cfg.HTTPTLSKey)
+		} else {
+			h.http.Serve(ln)
+		}
+	}()
 	return nil
+}
+
+// sessionKey reads the dashboard's session signing key, creating it once:
+// kept with the trust material (and its backups), so sessions survive a
+// hub restart and a restore.
+func sessionKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("dashboard session key: %w", err)
+	}
+	b = make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("dashboard session key: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("dashboard session key: %w", err)
+	}
+	if err := natsauth.WriteFile(path, b); err != nil {
+		return nil, fmt.Errorf("dashboard session key: %w", err)
+	}
+	return b, nil
 }
 
 func splitHostPort(s string) (string, int, error) {
@@ -408,6 +487,9 @@ func (h *Hub) Server() *server.Server { return h.ns }
 // connection, the embedded server and the store.
 func (h *Hub) Close() error {
 	var errs []error
+	if h.dash != nil {
+		h.dash.Close() // ends the live pages' streams, which Shutdown would wait for
+	}
 	if h.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		errs = append(errs, h.http.Shutdown(ctx))

@@ -3,6 +3,7 @@ package hubserver
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sumbar-samsat/pkbkiosk/sync/hub"
+	"github.com/sumbar-samsat/pkbkiosk/sync/hubapi"
 )
 
 // hubMetrics is the hub's Prometheus registry (GET /metrics on --http).
@@ -19,6 +21,7 @@ import (
 // scrape says nothing about who looked up what.
 type hubMetrics struct {
 	reg           *prometheus.Registry
+	diskFree      atomic.Uint64
 	lookups       *prometheus.CounterVec
 	lookupSeconds prometheus.Histogram
 }
@@ -32,6 +35,16 @@ var (
 		"Kiosk events stored in the hub's projection.", nil, nil)
 	descRejected = prometheus.NewDesc("kioskhub_events_rejected_total",
 		"Kiosk events the hub rejected (malformed or not the sender's).", nil, nil)
+	descIncidents = prometheus.NewDesc("kioskhub_incidents_active",
+		"Incidents not resolved, by state (open, acknowledged).", []string{"state"}, nil)
+	descOverdue = prometheus.NewDesc("kioskhub_incidents_overdue",
+		"Active incidents past a response-time target.", nil, nil)
+	descAlertsQueued = prometheus.NewDesc("kioskhub_alerts_undelivered",
+		"Alerts of the last two days not yet delivered to any target.", nil, nil)
+	descBackupAge = prometheus.NewDesc("kioskhub_backup_age_seconds",
+		"Seconds since the last verified backup (absent without --backup-dir or before the first).", nil, nil)
+	descDiskFree = prometheus.NewDesc("kioskhub_data_disk_free_bytes",
+		"Free bytes on the hub's data disk.", nil, nil)
 )
 
 func newHubMetrics(h *Hub) *hubMetrics {
@@ -74,7 +87,15 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descFaults
 	ch <- descEvents
 	ch <- descRejected
+	ch <- descIncidents
+	ch <- descOverdue
+	ch <- descAlertsQueued
+	ch <- descBackupAge
+	ch <- descDiskFree
 }
+
+// setDisk records the data disk's free space (checks.go, every minute).
+func (m *hubMetrics) setDisk(free, total uint64) { m.diskFree.Store(free) }
 
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	h := c.h
@@ -116,6 +137,39 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		h.log.Warn("metrics: rejected events", "err", err)
 	} else {
 		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(v))
+	}
+	if is, err := h.store.Incidents(ctx, hubapi.IncidentsRequest{State: "active", Limit: 5000}); err != nil {
+		h.log.Warn("metrics: incidents", "err", err)
+	} else if h.decider != nil {
+		n := map[string]int{"open": 0, "acknowledged": 0}
+		overdue := 0
+		now := h.cfg.Now()
+		for _, i := range is {
+			n[i.State]++
+			h.decider.Judge(&i, now)
+			if i.Overdue() {
+				overdue++
+			}
+		}
+		for st, v := range n {
+			ch <- prometheus.MustNewConstMetric(descIncidents, prometheus.GaugeValue, float64(v), st)
+		}
+		ch <- prometheus.MustNewConstMetric(descOverdue, prometheus.GaugeValue, float64(overdue))
+	}
+	if as, err := h.store.RecentAlerts(ctx, h.cfg.Now().Add(-48*time.Hour)); err == nil {
+		n := 0
+		for _, a := range as {
+			if a.State == "queued" {
+				n++
+			}
+		}
+		ch <- prometheus.MustNewConstMetric(descAlertsQueued, prometheus.GaugeValue, float64(n))
+	}
+	if t := h.checks.lastBackupAt(); !t.IsZero() {
+		ch <- prometheus.MustNewConstMetric(descBackupAge, prometheus.GaugeValue, h.cfg.Now().Sub(t).Seconds())
+	}
+	if v := h.metrics.diskFree.Load(); v > 0 {
+		ch <- prometheus.MustNewConstMetric(descDiskFree, prometheus.GaugeValue, float64(v))
 	}
 }
 

@@ -376,3 +376,9 @@ func (s *Store) HubEvents(ctx context.Context, kioskID string, limit int) ([]Hub
 	}
 	return out, rows.Err()
 }
+
+// RecentAlerts returns the alerts queued at or after since, oldest first:
+// the alert sender's work list (it skips targets already done).
+func (s *Store) RecentAlerts(ctx context.Context, since time.Time) ([]hubapi.Alert, error) {
+	return s.alerts(ctx, "WHERE queued_ns >= ? ORDER BY queued_ns", since.UnixNano())
+}

@@ -26,16 +26,55 @@ const (
 // User is one issued credential in the registry. A name may have several
 // (a credential issued again); each has its own key.
 type User struct {
-	Name      string     `json:"name"`
-	Kind      Kind       `json:"kind"`
-	Office    string     `json:"office,omitempty"` // kiosks only
-	PublicKey string     `json:"public_key"`
-	IssuedAt  time.Time  `json:"issued_at"`
+	Name      string    `json:"name"`
+	Kind      Kind      `json:"kind"`
+	Office    string    `json:"office,omitempty"` // kiosks only
+	PublicKey string    `json:"public_key"`
+	IssuedAt  time.Time `json:"issued_at"`
+	// Expires is when the user JWT stops being accepted (the server then
+	// also closes the user's connection). Zero for credentials recorded
+	// before expiry existed, which never expire.
+	Expires   time.Time  `json:"expires,omitzero"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 }
 
-// Valid reports whether the credential has not been revoked.
+// Valid reports whether the credential has not been revoked. An expired
+// credential is still Valid: expiry is the renewal cycle, shown by
+// Expired, not a decision of an operator.
 func (u User) Valid() bool { return u.RevokedAt == nil }
+
+// Expired reports whether the credential's JWT has expired at now.
+func (u User) Expired(now time.Time) bool { return !u.Expires.IsZero() && !now.Before(u.Expires) }
+
+// DefaultValidity is how long an issued kiosk or operator credential is
+// valid unless ValidFor says otherwise: one year, the SOP's renewal
+// cycle. The hub warns ahead of the expiry (sync/hub/expiry).
+const DefaultValidity = 365 * 24 * time.Hour
+
+// IssueOption changes how IssueKiosk and IssueOperator issue a credential.
+type IssueOption func(*issueOpts)
+
+type issueOpts struct {
+	validity time.Duration
+}
+
+// ValidFor sets how long the credential is valid (it must be positive):
+// the user JWT's expiry is the issue time plus d.
+func ValidFor(d time.Duration) IssueOption {
+	return func(o *issueOpts) { o.validity = d }
+}
+
+func issueOptions(opts []IssueOption) (issueOpts, error) {
+	o := issueOpts{validity: DefaultValidity}
+	for _, f := range opts {
+		f(&o)
+	}
+	// A JWT expiry has one-second resolution: less would expire at once.
+	if o.validity < time.Second {
+		return o, fmt.Errorf("natsauth: validity %v: must be at least one second", o.validity)
+	}
+	return o, nil
+}
 
 // ErrUnknownUser is returned by Revoke for a name or key never issued here.
 var ErrUnknownUser = errors.New("natsauth: no such user")
@@ -64,26 +103,36 @@ func checkName(what, name string) error {
 // server checks a user JWT against the account JWT it already has. With
 // replace, the kiosk's earlier credentials are revoked in the same step
 // (and the account JWT changes, see Revoke); without, they stay valid.
-func (a *Auth) IssueKiosk(id, office string, replace bool) ([]byte, User, error) {
+// The credential expires after DefaultValidity unless ValidFor is given.
+func (a *Auth) IssueKiosk(id, office string, replace bool, opts ...IssueOption) ([]byte, User, error) {
 	if err := checkName("kiosk id", id); err != nil {
 		return nil, User{}, err
 	}
 	if err := checkName("office", office); err != nil {
 		return nil, User{}, err
 	}
-	return a.issue(id, KindKiosk, office, KioskPermissions(id), replace)
+	o, err := issueOptions(opts)
+	if err != nil {
+		return nil, User{}, err
+	}
+	return a.issue(id, KindKiosk, office, KioskPermissions(id), replace, o)
 }
 
 // IssueOperator issues operator name a new user with the operator
-// permissions and returns its .creds file (see IssueKiosk for replace).
-func (a *Auth) IssueOperator(name string, replace bool) ([]byte, User, error) {
+// permissions and returns its .creds file (see IssueKiosk for replace and
+// expiry).
+func (a *Auth) IssueOperator(name string, replace bool, opts ...IssueOption) ([]byte, User, error) {
 	if err := checkName("operator name", name); err != nil {
 		return nil, User{}, err
 	}
-	return a.issue(name, KindOperator, "", OperatorPermissions(), replace)
+	o, err := issueOptions(opts)
+	if err != nil {
+		return nil, User{}, err
+	}
+	return a.issue(name, KindOperator, "", OperatorPermissions(), replace, o)
 }
 
-func (a *Auth) issue(name string, kind Kind, office string, perms jwt.Permissions, replace bool) ([]byte, User, error) {
+func (a *Auth) issue(name string, kind Kind, office string, perms jwt.Permissions, replace bool, o issueOpts) ([]byte, User, error) {
 	unlock, err := a.lock()
 	if err != nil {
 		return nil, User{}, err
@@ -102,11 +151,14 @@ func (a *Auth) issue(name string, kind Kind, office string, perms jwt.Permission
 	if office != "" {
 		tags = append(tags, "office:"+office)
 	}
-	creds, uc, err := issueUser(a.account, name, &perms, tags)
+	creds, uc, err := signUser(a.account, name, &perms, tags, o.validity)
 	if err != nil {
 		return nil, User{}, err
 	}
 	u := User{Name: name, Kind: kind, Office: office, PublicKey: uc.Subject, IssuedAt: time.Unix(uc.IssuedAt, 0).UTC()}
+	if uc.Expires != 0 {
+		u.Expires = time.Unix(uc.Expires, 0).UTC()
+	}
 	if replace {
 		var old []string
 		for _, o := range users {
@@ -127,9 +179,16 @@ func (a *Auth) issue(name string, kind Kind, office string, perms jwt.Permission
 	return creds, u, nil
 }
 
-// issueUser signs a user JWT for a fresh user key with signer (an account
-// key) and returns the .creds file. perms nil means no restrictions.
+// issueUser signs a user JWT that never expires for a fresh user key with
+// signer (an account key) and returns the .creds file. perms nil means no
+// restrictions. The hub's own users are issued so: an expiry would stop
+// the hub itself a year later, with nobody to renew it.
 func issueUser(signer nkeys.KeyPair, name string, perms *jwt.Permissions, tags []string) ([]byte, *jwt.UserClaims, error) {
+	return signUser(signer, name, perms, tags, 0)
+}
+
+// signUser is issueUser with an expiry validity after now (0: none).
+func signUser(signer nkeys.KeyPair, name string, perms *jwt.Permissions, tags []string, validity time.Duration) ([]byte, *jwt.UserClaims, error) {
 	kp, err := nkeys.CreateUser()
 	if err != nil {
 		return nil, nil, fmt.Errorf("natsauth: user key: %w", err)
@@ -142,6 +201,12 @@ func issueUser(signer nkeys.KeyPair, name string, perms *jwt.Permissions, tags [
 		uc.Permissions = *perms
 	}
 	uc.Tags.Add(tags...)
+	if validity > 0 {
+		// jwt stamps the issue time with the wall clock too, so the
+		// credential is valid for validity from its recorded issue time
+		// (up to the second).
+		uc.Expires = time.Now().Add(validity).Unix()
+	}
 	vr := jwt.CreateValidationResults()
 	uc.Validate(vr)
 	if vr.IsBlocking(true) {

@@ -319,3 +319,67 @@ func TestWaitApplied(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestIssueExpiry(t *testing.T) {
+	a := open(t)
+	before := time.Now().Truncate(time.Second)
+	creds, u, err := a.IssueKiosk("padang-01", "padang", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := time.Now()
+	uc := userOf(t, creds)
+	want := u.IssuedAt.Add(natsauth.DefaultValidity)
+	if got := time.Unix(uc.Expires, 0); !got.Equal(want) || !u.Expires.Equal(want) {
+		t.Errorf("default expiry: JWT %v, registry %v; want issue time + %v = %v", got, u.Expires, natsauth.DefaultValidity, want)
+	}
+	if u.Expires.Before(before.Add(natsauth.DefaultValidity)) || u.Expires.After(after.Add(natsauth.DefaultValidity)) {
+		t.Errorf("expiry %v not a year after now", u.Expires)
+	}
+	creds, op, err := a.IssueOperator("budi", false, natsauth.ValidFor(48*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uc := userOf(t, creds); uc.Expires != op.IssuedAt.Add(48*time.Hour).Unix() {
+		t.Errorf("ValidFor(48h): expires %v, issued %v", time.Unix(uc.Expires, 0), op.IssuedAt)
+	}
+	if op.Expired(op.IssuedAt.Add(47*time.Hour)) || !op.Expired(op.IssuedAt.Add(48*time.Hour)) {
+		t.Error("Expired() wrong around the expiry")
+	}
+	if _, _, err := a.IssueKiosk("padang-02", "padang", false, natsauth.ValidFor(0)); err == nil {
+		t.Error("ValidFor(0) accepted")
+	}
+	users, err := a.Users()
+	if err != nil || len(users) != 2 || !users[0].Expires.Equal(u.Expires) || !users[1].Expires.Equal(op.Expires) {
+		t.Errorf("registry %+v, %v", users, err)
+	}
+	// The hub's own users never expire: nobody would renew them.
+	b, err := os.ReadFile(a.HubCreds())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uc := userOf(t, b); uc.Expires != 0 {
+		t.Errorf("hub.creds expires %v", time.Unix(uc.Expires, 0))
+	}
+}
+
+// TestUsersWithoutExpiry reads a registry written before credentials had
+// an expiry: their Expires is zero, and it stays absent when rewritten.
+func TestUsersWithoutExpiry(t *testing.T) {
+	a := open(t)
+	old := `[{"name":"padang-01","kind":"kiosk","office":"padang","public_key":"UABC","issued_at":"2025-03-01T08:00:00Z"}]`
+	if err := os.WriteFile(filepath.Join(a.Dir(), "users.json"), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	users, err := a.Users()
+	if err != nil || len(users) != 1 || !users[0].Expires.IsZero() || users[0].Expired(time.Now()) || !users[0].Valid() {
+		t.Fatalf("Users() = %+v, %v; want one valid user with zero Expires", users, err)
+	}
+	if _, _, err := a.IssueKiosk("padang-02", "padang", false); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(a.Dir(), "users.json"))
+	if n := strings.Count(string(b), `"expires"`); n != 1 {
+		t.Errorf("users.json has %d expires fields, want 1 (the new user):\n%s", n, b)
+	}
+}

@@ -17,8 +17,8 @@ import (
 )
 
 const credsUsage = `usage:
-  kioskhub creds issue KIOSK_ID --office OFFICE --data DIR --out FILE [--replace]
-  kioskhub creds operator NAME --data DIR --out FILE [--replace]
+  kioskhub creds issue KIOSK_ID --office OFFICE --data DIR --out FILE [--replace] [--valid-for 8760h]
+  kioskhub creds operator NAME --data DIR --out FILE [--replace] [--valid-for 8760h]
   kioskhub creds revoke KIOSK_ID|NAME|PUBLIC_KEY --data DIR [--nats-url URL [--nats-ca FILE]]
   kioskhub creds ls --data DIR
 --out - writes the .creds file to standard output.`
@@ -102,6 +102,7 @@ func runIssue(cmd string, args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", "", "the hub's data directory (required)")
 	out := fs.String("out", "", "where to write the .creds file, mode 0600 (required; - for standard output)")
 	replace := fs.Bool("replace", false, "revoke the earlier credentials of this name in the same step")
+	validFor := fs.Duration("valid-for", natsauth.DefaultValidity, "how long the credential is valid (the renewal cycle); the hub warns ahead of its expiry")
 	var office *string
 	what := "NAME"
 	if cmd == "issue" {
@@ -130,6 +131,10 @@ func runIssue(cmd string, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "%s: --out FILE is required\n", fs.Name())
 		return errUsage
 	}
+	if *validFor < time.Second {
+		fmt.Fprintf(stderr, "%s: --valid-for %v: must be at least 1s (e.g. 8760h for a year)\n", fs.Name(), *validFor)
+		return errUsage
+	}
 	a, err := openAuth(fs.Name(), *data, stderr)
 	if err != nil {
 		return err
@@ -137,9 +142,9 @@ func runIssue(cmd string, args []string, stdout, stderr io.Writer) error {
 	var creds []byte
 	var u natsauth.User
 	if cmd == "issue" {
-		creds, u, err = a.IssueKiosk(name, *office, *replace)
+		creds, u, err = a.IssueKiosk(name, *office, *replace, natsauth.ValidFor(*validFor))
 	} else {
-		creds, u, err = a.IssueOperator(name, *replace)
+		creds, u, err = a.IssueOperator(name, *replace, natsauth.ValidFor(*validFor))
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
@@ -162,7 +167,7 @@ func runIssue(cmd string, args []string, stdout, stderr io.Writer) error {
 	if *out != "-" {
 		fmt.Fprintf(msg, ", written to %s", *out)
 	}
-	fmt.Fprintln(msg, "; valid now, until revoked")
+	fmt.Fprintf(msg, "; valid now until %s (renew before; revoking ends it earlier)\n", u.Expires.Format(time.RFC3339))
 	if !*replace {
 		if n := validOthers(a, u); n > 0 {
 			fmt.Fprintf(msg, "note: %d earlier credential(s) of %s stay valid; `kioskhub creds revoke KEY` revokes one (`creds ls` lists them), --replace all of them\n", n, u.Name)
@@ -261,17 +266,26 @@ func runCredsList(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tKIND\tOFFICE\tISSUED\tSTATE\tUSER KEY")
+	now := time.Now()
+	fmt.Fprintln(tw, "NAME\tKIND\tOFFICE\tISSUED\tEXPIRES\tSTATE\tUSER KEY")
 	for _, u := range users {
 		state := "valid"
-		if !u.Valid() {
+		switch {
+		case !u.Valid():
 			state = "revoked " + u.RevokedAt.Format(time.RFC3339)
+		case u.Expired(now):
+			state = "expired"
 		}
 		office := u.Office
 		if office == "" {
 			office = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, u.Kind, office, u.IssuedAt.Format(time.RFC3339), state, u.PublicKey)
+		// Credentials issued before expiry existed never expire.
+		expires := "never"
+		if !u.Expires.IsZero() {
+			expires = u.Expires.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, u.Kind, office, u.IssuedAt.Format(time.RFC3339), expires, state, u.PublicKey)
 	}
 	return tw.Flush()
 }

@@ -95,6 +95,8 @@ func TestCredsBadInput(t *testing.T) {
 		{[]string{"creds", "operator", "kioskhub", "--data", data, "--out", out}, 1, "reserved"},
 		{[]string{"creds", "revoke", "padang-77", "--data", data}, 1, "never issued"},
 		{[]string{"creds", "revoke", "--data", data}, 2, "is required"},
+		{[]string{"creds", "issue", "padang-01", "--office", "padang", "--data", data, "--out", out, "--valid-for", "0s"}, 2, "--valid-for 0s"},
+		{[]string{"creds", "operator", "budi", "--data", data, "--out", out, "--valid-for", "a year"}, 2, "invalid value"},
 	} {
 		code, _, stderr := kioskhub(t, tt.args...)
 		if code != tt.code || !strings.Contains(stderr, tt.want) {
@@ -188,4 +190,53 @@ func TestHubTLSFlags(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "--nats-tls-key") {
 		t.Errorf("cert without key: exit %d, %q", code, stderr)
 	}
+}
+
+// TestCredsValidFor issues with the default and a given validity and
+// lists the expiries.
+func TestCredsValidFor(t *testing.T) {
+	data := t.TempDir()
+	dir := t.TempDir()
+	code, stdout, stderr := kioskhub(t, "creds", "issue", "padang-01", "--office", "padang", "--data", data, "--out", filepath.Join(dir, "k.creds"))
+	if code != 0 || !strings.Contains(stdout, "valid now until ") {
+		t.Fatalf("creds issue: exit %d, %q %q", code, stdout, stderr)
+	}
+	year := expiresOf(t, filepath.Join(dir, "k.creds"))
+	if d := time.Until(year); d < 364*24*time.Hour || d > 366*24*time.Hour {
+		t.Errorf("default validity: expires in %v, want a year", d)
+	}
+	code, _, stderr = kioskhub(t, "creds", "operator", "budi", "--valid-for", "720h", "--data", data, "--out", filepath.Join(dir, "o.creds"))
+	if code != 0 {
+		t.Fatalf("creds operator --valid-for: exit %d, %q", code, stderr)
+	}
+	month := expiresOf(t, filepath.Join(dir, "o.creds"))
+	if d := time.Until(month); d < 719*time.Hour || d > 721*time.Hour {
+		t.Errorf("--valid-for 720h: expires in %v", d)
+	}
+	code, stdout, _ = kioskhub(t, "creds", "ls", "--data", data)
+	if code != 0 || !strings.Contains(stdout, "EXPIRES") || !strings.Contains(stdout, year.UTC().Format(time.RFC3339)) ||
+		!strings.Contains(stdout, month.UTC().Format(time.RFC3339)) {
+		t.Errorf("creds ls: exit %d\n%s", code, stdout)
+	}
+}
+
+// expiresOf returns the expiry of the user JWT in a .creds file.
+func expiresOf(t *testing.T, file string) time.Time {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := jwt.ParseDecoratedJWT(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uc, err := jwt.DecodeUserClaims(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uc.Expires == 0 {
+		t.Fatalf("%s never expires", file)
+	}
+	return time.Unix(uc.Expires, 0)
 }
