@@ -76,7 +76,7 @@ var layers = map[string]struct {
 	"kiosk/cmd/printersim": {internal: []string{"printer/printersim"}},
 	"kiosk/cmd/printer-bringup": {internal: []string{"kiosk/pkb", "printer", "printer/escpos", "printer/printerdev",
 		"printer/printertest", "printer/slip"}},
-	"kiosk/cmd/kioskhub":  {internal: []string{"kiosk", "kiosk/flagconf", "kiosk/hubserver", "sync/natsauth"}},
+	"kiosk/cmd/kioskhub":  {internal: []string{"kiosk", "kiosk/flagconf", "kiosk/hubserver", "sync/natsauth", "sync/hub", "sync/hub/backup", "sync/hubapi", "ui/dashboard"}},
 	"kiosk/cmd/kioskui":   {internal: []string{"ui/webview"}},
 	"kiosk/cmd/kioskdemo": {},
 	"kiosk/cmd/fleetsim":  {internal: []string{"kiosk", "sync/natsbus"}, external: []string{"github.com/nats-io/nats.go"}},

@@ -85,6 +85,7 @@ func (h *Hub) decideLoop(ctx context.Context) {
 			h.log.Error("incident decisions", "err", err)
 		}
 		cancel()
+		h.drainSpool(ctx)
 		h.hubChecks(ctx)
 	}
 }

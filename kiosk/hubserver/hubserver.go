@@ -154,6 +154,7 @@ type Hub struct {
 	alerter       alertSender   // nil without alert routes
 	dash          *dashboard.Dashboard
 	checks        checkState // checks.go
+	releaseData   func()     // the data directory's lock (admin.go)
 	stopDecisions context.CancelFunc
 	wg            sync.WaitGroup // projector, decider, alert sender
 }
@@ -188,8 +189,8 @@ func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
 			h.Close()
 		}
 	}()
-	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
-		return nil, fmt.Errorf("hubserver: data directory: %w", err)
+	if h.releaseData, err = lockData(cfg.Data); err != nil {
+		return nil, err
 	}
 
 	t0 := time.Now()
@@ -524,6 +525,9 @@ func (h *Hub) Close() error {
 	}
 	if h.store != nil {
 		errs = append(errs, h.store.Close())
+	}
+	if h.releaseData != nil {
+		h.releaseData() // last: the next hub may open everything now
 	}
 	return errors.Join(errs...)
 }

@@ -7,6 +7,11 @@
 //	kioskhub creds operator NAME --data DIR --out FILE [--replace]
 //	kioskhub creds revoke KIOSK_ID|NAME|PUBLIC_KEY --data DIR [--nats-url URL]
 //	kioskhub creds ls --data DIR
+//	kioskhub user add NAME --role uptd|sistim|admin [--office OFFICE] --data DIR [--password-stdin]
+//	kioskhub user disable|enable NAME --data DIR
+//	kioskhub rebuild --data DIR [--nats-url URL]
+//	kioskhub backup --data DIR --to DIR [--keep 7]
+//	kioskhub restore --data DIR --from BACKUP_DIR [--force]
 //
 // Exit codes: 0 clean stop, 1 runtime error, 2 usage or configuration error.
 package main
@@ -51,8 +56,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) >= 1 && args[0] == "sample" {
 		return runSample(ctx, args[1:], stdout, stderr)
 	}
-	if len(args) >= 1 && args[0] == "creds" {
-		return runCreds(ctx, args[1:], stdout, stderr) // creds.go
+	if len(args) >= 1 {
+		switch args[0] {
+		case "creds":
+			return runCreds(ctx, args[1:], stdout, stderr) // creds.go
+		case "user":
+			return runUser(ctx, args[1:], os.Stdin, stdout, stderr) // admin.go
+		case "rebuild":
+			return runRebuild(ctx, args[1:], stdout, stderr)
+		case "backup":
+			return runBackup(ctx, args[1:], stdout, stderr)
+		case "restore":
+			return runRestore(ctx, args[1:], stdout, stderr)
+		}
 	}
 	cfg := hubserver.DefaultConfig()
 	var o options
@@ -84,6 +100,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := checkCommon(fs, cfg, stderr); err != nil {
 		return err
 	}
+	if err := finishIncidentFlags(&cfg, o); err != nil {
+		fmt.Fprintln(stderr, "kioskhub:", err)
+		return errUsage
+	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(o.level)); err != nil {
 		fmt.Fprintf(stderr, "kioskhub: --log-level %q: want debug, info, warn or error\n", o.level)
@@ -112,6 +132,7 @@ var commands = []string{"config", "print-config", "version"}
 type options struct {
 	config, level        string
 	printConfig, version bool
+	holidays, targets    string
 }
 
 // newFlags defines the hub daemon's flags on cfg and o (not those of the
@@ -131,6 +152,7 @@ func newFlags(cfg *hubserver.Config, o *options) *flag.FlagSet {
 	fs.IntVar(&cfg.RatePerMinute, "rate", cfg.RatePerMinute, "lookups per minute allowed per kiosk (0: unlimited)")
 	fs.IntVar(&cfg.Burst, "burst", cfg.Burst, "lookup burst allowed per kiosk")
 	authFlags(fs, cfg) // creds.go
+	incidentFlags(fs, cfg, o)
 	fs.StringVar(&o.level, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.config, "config", "", "TOML config file; its keys are the flag names, and a flag given on the command line overrides it")
 	fs.BoolVar(&o.printConfig, "print-config", false, "print the effective configuration as TOML and exit")
