@@ -69,7 +69,7 @@ faults: deps ## kill -9 a real kioskd during heavy event writes, FAULTS_TRIALS t
 	@$(CGO_ENV) FAULTS_TRIALS=$(FAULTS_TRIALS) $(GO) test -count=1 -v -timeout 60m -run '^TestKillDuringEventWrites$$' ./kiosk/cmd/kioskd \
 	  | grep -E 'faults:|^(---|ok|FAIL)|_test.go' ; exit $${PIPESTATUS[0]}
 
-bench: deps ## measure lookups, printing, event replay and fleet ingest; prints a table
+bench: deps ## measure lookups, printing, event replay, fleet ingest and the dashboard; prints a table
 	@mkdir -p .build; $(CGO_ENV) $(GO) test -run '^$$' -bench '^BenchmarkLookup' -benchtime 2000x ./kiosk/agent > .build/bench.txt 2>&1 || { cat .build/bench.txt; rm -f .build/bench.txt; exit 1; }
 	@$(CGO_ENV) $(GO) test -run '^$$' -bench 'BenchmarkBrowserLookup' -benchtime 60x ./kiosk/agent >> .build/bench.txt 2>&1 || { cat .build/bench.txt; rm -f .build/bench.txt; exit 1; }
 	@$(CGO_ENV) $(GO) test -run '^$$' -bench 'PTY$$' -benchtime 500x ./printer/printersim >> .build/bench.txt 2>&1 || { cat .build/bench.txt; rm -f .build/bench.txt; exit 1; }
@@ -77,6 +77,7 @@ bench: deps ## measure lookups, printing, event replay and fleet ingest; prints 
 	@$(CGO_ENV) $(GO) test -run '^$$' -bench 'BenchmarkOutboxReplay' -benchtime 1x ./kiosk/agent >> .build/bench.txt 2>&1 || { cat .build/bench.txt; rm -f .build/bench.txt; exit 1; }
 	@$(CGO_ENV) $(GO) test -run '^$$' -bench 'BenchmarkPaperOutToHub' -benchtime 8x ./kiosk/agent >> .build/bench.txt 2>&1 || { cat .build/bench.txt; rm -f .build/bench.txt; exit 1; }
 	@$(CGO_ENV) $(GO) test -run '^$$' -bench 'BenchmarkFleet' -benchtime 1x -timeout 20m ./kiosk/hubserver >> .build/bench.txt 2>&1 || { cat .build/bench.txt; rm -f .build/bench.txt; exit 1; }
+	@$(GO) test -run '^$$' -bench 'FleetPage2000|SSEFanout50' -benchtime 5x ./ui/dashboard >> .build/bench.txt 2>&1 || { cat .build/bench.txt; rm -f .build/bench.txt; exit 1; }
 	@echo "cores: $$(nproc)   $$(grep -m1 '^cpu:' .build/bench.txt)"
 	@awk -f kiosk/agent/testdata/benchtable.awk .build/bench.txt
 	@rm -f .build/bench.txt

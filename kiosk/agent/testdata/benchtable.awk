@@ -27,6 +27,10 @@ END {
 		} else if (name ~ /^BenchmarkFleet\/kiosks=/) {
 			fleet = name; sub(/.*=/, "", fleet)
 			printf "%-34s %9.2f ms %9.2f ms %12s  p99 < 1 s; hub cpu %.0f%% of a core, %.0f hb/s, rss %.0f MB\n", "hub, " fleet " kiosks, 10 s heartbeat", v[name, "p50-µs"] / 1e3, v[name, "p99-µs"] / 1e3, "", v[name, "cpu-%"], v[name, "hb/s"], v[name, "rss-MB"]
+		} else if (name == "BenchmarkFleetPage2000") {
+			printf "%-34s %12s %12s %9.1f ms  server render, %.0f KB page\n", "dashboard fleet page, 2,000 kiosks", "", "", v[name, "ms/op"], v[name, "bytes/page"] / 1024
+		} else if (name == "BenchmarkSSEFanout50") {
+			printf "%-34s %9.1f ms %9.1f ms %12s  change -> all 50 viewers have the fragment\n", "dashboard SSE fan-out, 50 viewers", v[name, "p50-ms"], v[name, "p99-ms"], ""
 		} else if (name == "BenchmarkGenerate100k") {
 			printf "%-34s %12s %12s %10.2f s   once per hub data dir\n", "sample store build, 100,000 vehicles", "", "", v[name, "ns/op"] / 1e9
 		}

@@ -15,6 +15,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -126,6 +128,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("kioskhub creds operator: %w", err)
 	}
 
+	// Dashboard users, one per role a visitor may want to try; the
+	// password is new on every run of the demo.
+	pw := demoPassword()
+	for _, u := range [][]string{{"sistim", "--role", "sistim"}, {"uptd-padang", "--role", "uptd", "--office", "padang"}} {
+		cmd = exec.CommandContext(ctx, filepath.Join(*bin, "kioskhub"), append([]string{"user", "add", u[0], "--data", hubData, "--password-stdin"}, u[1:]...)...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader(pw+"\n"), io.Discard, stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("kioskhub user add: %w", err)
+		}
+	}
+
 	var children []*child
 	defer func() { stopAll(children, stderr) }()
 
@@ -171,6 +184,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "                (no display: open it in a browser)")
 	}
 	fmt.Fprintf(stdout, "  Kiosk status: http://%s/api/status\n", kioskAddr)
+	fmt.Fprintf(stdout, "  Dashboard:    http://%s/   users sistim and uptd-padang, password %s\n", hubHTTP, pw)
 	fmt.Fprintf(stdout, "  Hub NATS:     nats://%s   hub health: http://%s/healthz\n", natsAddr, hubHTTP)
 	fmt.Fprintf(stdout, "                operator credentials: %s\n", opCreds)
 	fmt.Fprintf(stdout, "                (e.g. nats --server nats://%s --creds %s micro ls)\n", natsAddr, opCreds)
@@ -295,4 +309,11 @@ func answering(url string) func() bool {
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	}
+}
+
+// demoPassword is a fresh password for the demo's dashboard users.
+func demoPassword() string {
+	b := make([]byte, 9)
+	rand.Read(b)
+	return "demo-" + hex.EncodeToString(b)
 }
