@@ -7,6 +7,7 @@ package hubserver
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -259,6 +260,13 @@ func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
 		return nil, fmt.Errorf("hubserver: %w", err)
 	}
 	h.fleet.Load(known)
+	unclean, err := h.store.LastUnclean(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("hubserver: %w", err)
+	}
+	for id, at := range unclean {
+		h.fleet.NoteUnclean(id, at)
+	}
 	dctx, stopD := context.WithCancel(context.WithoutCancel(ctx))
 	h.stopDecisions = stopD
 	if err := h.startAlerts(dctx); err != nil {
@@ -275,6 +283,12 @@ func Start(ctx context.Context, cfg Config) (_ *Hub, err error) {
 			Store: h.store, Consumer: cons, Fleet: h.fleet, Log: h.log,
 			OnEvent: func(e hub.Envelope, _ hub.IngestResult) {
 				h.log.Debug("event", "kiosk", e.Kiosk, "type", e.Type, "seq", e.Seq)
+				if e.Type == kiosk.EventFaultRaised {
+					var d kiosk.FaultData
+					if json.Unmarshal(e.Data, &d) == nil && d.Code == "power.unclean_shutdown" {
+						h.fleet.NoteUnclean(e.Kiosk, e.At)
+					}
+				}
 				if e.Type == kiosk.EventFaultRaised || e.Type == kiosk.EventFaultCleared || e.Type == kiosk.EventBoot {
 					h.changes.publish(hubapi.Change{Kind: "fault", Kiosk: e.Kiosk, Office: e.Office})
 					h.kickDecider()

@@ -403,3 +403,24 @@ func snapshot(t *testing.T, st *hub.Store) string {
 	b, _ := json.Marshal([]any{is, us, as, fs})
 	return string(b)
 }
+
+// TestLastUnclean: a kiosk's last unclean shutdown is kept for the fleet
+// view; a late, older report does not replace a newer one.
+func TestLastUnclean(t *testing.T) {
+	e := newDecideEnv(t)
+	e.beat("padang-01", "padang", false)
+	e.fault("padang-01", "padang", kiosk.EventFaultRaised, "power.unclean_shutdown")
+	first := e.clk.Now()
+	e.clk.Add(-time.Hour) // an older report arriving late
+	e.fault("padang-01", "padang", kiosk.EventFaultRaised, "power.unclean_shutdown")
+	got, err := e.st.LastUnclean(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got["padang-01"].Equal(first) {
+		t.Fatalf("last unclean = %v, want %v", got["padang-01"], first)
+	}
+	if is := e.incidents(hubapi.IncidentsRequest{}); len(is) != 0 {
+		t.Fatalf("an unclean shutdown (a past event) opened incidents: %+v", is)
+	}
+}

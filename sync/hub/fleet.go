@@ -56,6 +56,7 @@ type fleetEntry struct {
 	lastSeen  time.Time
 	state     Presence
 	savedSeen time.Time // lastSeen as last saved
+	unclean   time.Time // the last unclean shutdown (an event, NoteUnclean)
 	dirty     bool      // state or status changed since the last save
 }
 
@@ -220,7 +221,18 @@ func (f *Fleet) Kiosk(id string) (FleetKiosk, bool) {
 func (f *Fleet) entry(id string, e *fleetEntry) FleetKiosk {
 	st := e.status
 	st.Kiosk = id
-	return FleetKiosk{Status: st, Presence: e.state, LastSeen: e.lastSeen}
+	return FleetKiosk{Status: st, Presence: e.state, LastSeen: e.lastSeen, LastUnclean: e.unclean}
+}
+
+// NoteUnclean records kiosk id's unclean shutdown at at (a
+// power.unclean_shutdown event), if it is the latest; a kiosk not seen yet
+// is not added.
+func (f *Fleet) NoteUnclean(id string, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e, ok := f.kiosks[id]; ok && at.After(e.unclean) {
+		e.unclean = at
+	}
 }
 
 // CensusKiosk is what the incident decider needs of a kiosk.

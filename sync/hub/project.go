@@ -31,6 +31,18 @@ func projectTx(ctx context.Context, tx *sql.Tx, e *Envelope) error {
 			return nil // stored in the log; nothing to project
 		}
 		if d.Code == "power.unclean_shutdown" {
+			if e.Type != kiosk.EventFaultRaised || e.At.IsZero() {
+				return nil
+			}
+			var outage int64
+			if d.Outage != nil {
+				outage = d.Outage.Seconds
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO last_unclean(kiosk, at_ns, outage_s) VALUES (?, ?, ?)
+				ON CONFLICT(kiosk) DO UPDATE SET at_ns = excluded.at_ns, outage_s = excluded.outage_s WHERE excluded.at_ns > last_unclean.at_ns`,
+				e.Kiosk, e.At.UnixNano(), outage); err != nil {
+				return fmt.Errorf("project unclean shutdown: %w", err)
+			}
 			return nil
 		}
 		state := "raised"
@@ -259,4 +271,23 @@ func (s *Store) PresenceLog(ctx context.Context, kioskID string, limit int) ([]T
 		return nil, fmt.Errorf("hub: read presence log: %w", err)
 	}
 	return out, nil
+}
+
+// LastUnclean returns each kiosk's last unclean shutdown.
+func (s *Store) LastUnclean(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT kiosk, at_ns FROM last_unclean")
+	if err != nil {
+		return nil, fmt.Errorf("hub: read unclean shutdowns: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var k string
+		var ns int64
+		if err := rows.Scan(&k, &ns); err != nil {
+			return nil, fmt.Errorf("hub: read unclean shutdowns: %w", err)
+		}
+		out[k] = time.Unix(0, ns)
+	}
+	return out, rows.Err()
 }

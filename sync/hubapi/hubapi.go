@@ -35,6 +35,9 @@ type FleetKiosk struct {
 	kiosk.Status
 	Presence Presence  `json:"presence"`
 	LastSeen time.Time `json:"last_seen"`
+	// LastUnclean is the kiosk's last power.unclean_shutdown (the PC went
+	// down without an orderly stop), zero if none is known.
+	LastUnclean time.Time `json:"last_unclean,omitzero"`
 }
 
 // Gap is a run of seqs missing from a kiosk's epoch, From..To inclusive.

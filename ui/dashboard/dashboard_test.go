@@ -539,6 +539,7 @@ func TestFleetPage(t *testing.T) {
 	for _, want := range []string{
 		`id="k-pdg-02"`, "Kertas habis", "Terlambat", `id="c-padang"`, `data-n-offline="1"`, "Mode perawatan",
 		"Baterai (UPS)", "Disk bebas 20,0 GB (31%)", "Versi 1.4.2", `data-events="/events"`, "15.59",
+		"Mati tidak wajar terakhir", // pdg-01's power cut three hours ago
 	} {
 		if !strings.Contains(p.Body, want) {
 			t.Errorf("fleet page lacks %q", want)

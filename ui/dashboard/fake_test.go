@@ -76,6 +76,7 @@ func newFakeBackend() *fakeBackend {
 	pdg3.Mode = kiosk.ModeMaintenance
 	pdg3.Power.Source = "battery"
 	pdg3.Faults = []string{"power.on_battery"}
+	pdg1.LastUnclean = t0.Add(-3 * time.Hour)
 	bkt1 := fleetKiosk("bkt-01", "bukittinggi", hubapi.Offline, t0.Add(-2*time.Hour))
 	slk1 := fleetKiosk("slk-01", "solok", hubapi.Online, t0.Add(-10*time.Second))
 	for _, k := range []hubapi.FleetKiosk{pdg1, pdg2, pdg3, bkt1, slk1} {

@@ -201,6 +201,7 @@ type card struct {
 	LastSeenText, LastSeenAgo string
 	Paper, PaperLabel         string // Paper is the css class: ok | warn | bad
 	Power, PowerLabel         string
+	Unclean, UncleanLabel     string // last unclean shutdown: css class and text, "" if none known
 	Disk, DiskLabel           string
 	Maintenance               bool
 	Faults                    []faultChip
@@ -255,6 +256,16 @@ func (c clock) card(k hubapi.FleetKiosk) card {
 		cd.Power, cd.PowerLabel = "ok", "Listrik PLN"
 	default:
 		cd.Power, cd.PowerLabel = "unknown", "Sumber listrik tidak diketahui"
+	}
+
+	if !k.LastUnclean.IsZero() {
+		// Recent ones matter (a power cut this morning); old ones are
+		// history, still worth a glance when a kiosk misbehaves.
+		cd.Unclean = "info"
+		if c.now.Sub(k.LastUnclean) < 24*time.Hour {
+			cd.Unclean = "warn"
+		}
+		cd.UncleanLabel = "Mati tidak wajar terakhir " + c.format(k.LastUnclean) + " (" + c.ago(k.LastUnclean) + ")"
 	}
 
 	switch {
