@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk"
@@ -22,10 +23,19 @@ import (
 
 // startDecisions catches the projection up with HUB_EVENTS, then starts
 // the projector and the decider. ctx ends both.
-func (h *Hub) startDecisions(ctx context.Context, js jetstream.JetStream) error {
+func (h *Hub) startDecisions(ctx context.Context, js jetstream.JetStream) (err error) {
 	h.pub = hub.NewPublisher(js, h.store)
+	// Presence changes are published without waiting for each ack: a hub
+	// start brings thousands at once.
+	h.asyncJS, err = jetstream.New(h.nc, jetstream.WithPublishAsyncMaxPending(4096),
+		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
+			h.log.Warn("hub event not recorded on HUB_EVENTS", "subject", m.Subject, "err", err)
+		}))
+	if err != nil {
+		return fmt.Errorf("hubserver: jetstream: %w", err)
+	}
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	err := hub.RunProjector(cctx, hub.ProjectorConfig{Store: h.store, JS: js, UntilCaughtUp: true})
+	err = hub.RunProjector(cctx, hub.ProjectorConfig{Store: h.store, JS: js, UntilCaughtUp: true})
 	cancel()
 	if err != nil {
 		return fmt.Errorf("hubserver: catch up with %s: %w", hub.HubStream, err)
@@ -103,9 +113,7 @@ func (h *Hub) publishPresence(tr hub.Transition) {
 	e := hub.HubEvent{ID: hub.DecisionID("presence", tr.Kiosk, string(tr.To), tr.At.Format(time.RFC3339Nano)),
 		Type: hub.HEPresence, At: tr.At, By: hub.ByHub, Office: tr.Office, Kiosk: tr.Kiosk, Target: tr.Kiosk}
 	e.Data, _ = json.Marshal(d)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := h.pub.Publish(ctx, e); err != nil {
+	if err := hub.PublishAsync(h.asyncJS, e); err != nil {
 		h.log.Warn("presence change not recorded on HUB_EVENTS", "kiosk", tr.Kiosk, "to", tr.To, "err", err)
 	}
 	h.changes.publish(hubapi.Change{Kind: "kiosk", Kiosk: tr.Kiosk, Office: tr.Office})

@@ -149,6 +149,7 @@ type Hub struct {
 	metrics     *hubMetrics
 
 	pub           *hub.Publisher // HUB_EVENTS
+	asyncJS       jetstream.JetStream
 	decider       *hub.Decider
 	decide        chan struct{} // wakes the decider
 	changes       *changeFeed   // live pages

@@ -184,6 +184,23 @@ func (p *Publisher) Publish(ctx context.Context, e HubEvent) (uint64, error) {
 	return ack.Sequence, nil
 }
 
+// PublishAsync publishes e without waiting for the stream's ack: for
+// records nobody waits on (presence changes, thousands at a hub start).
+// js must have been made with jetstream.WithPublishAsyncErrHandler to see
+// failures.
+func PublishAsync(js jetstream.JetStream, e HubEvent) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("hub: encode %s: %w", e.Type, err)
+	}
+	msg := &nats.Msg{Subject: "hub.evt." + e.Type, Data: b, Header: nats.Header{}}
+	msg.Header.Set(nats.MsgIdHdr, e.ID)
+	if _, err := js.PublishMsgAsync(msg); err != nil {
+		return fmt.Errorf("hub: publish %s: %w", e.Type, err)
+	}
+	return nil
+}
+
 // Do publishes e and waits until the projection has applied it.
 func (p *Publisher) Do(ctx context.Context, e HubEvent) error {
 	seq, err := p.Publish(ctx, e)

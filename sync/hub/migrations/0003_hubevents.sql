@@ -107,4 +107,5 @@ CREATE INDEX alert_attempts_alert ON alert_attempts(alert, target, n);
 -- presence.changed events on HUB_EVENTS rebuild the presence log; the
 -- running hub also writes it when it saves the fleet: the same row twice
 -- is one.
+DELETE FROM presence_log WHERE n NOT IN (SELECT MIN(n) FROM presence_log GROUP BY kiosk, at_ns, to_state);
 CREATE UNIQUE INDEX presence_log_once ON presence_log(kiosk, at_ns, to_state);

@@ -75,6 +75,10 @@
       if (!main) throw new Error("no main");
       var active = document.activeElement;
       if (active && active.form && document.querySelector("main").contains(active)) return; // typing: leave it
+      // The kiosk's reply to an action is shown once (the server forgets
+      // it): keep it across a live reload of the same page.
+      var fl = document.querySelector("main > .flash");
+      if (fl && !main.querySelector(".flash")) main.prepend(fl);
       document.querySelector("main").replaceWith(main);
       refreshTimes();
     }).catch(function () { location.reload(); }).finally(function () { reloading = false; });
@@ -109,11 +113,11 @@
     es.addEventListener("kiosk", function (e) {
       var d = JSON.parse(e.data);
       if (d.target === reloadOn) { reload(); return; }
-      if (!swap(d) && document.querySelector(".grid")) reload(); // a new kiosk
+      if (!swap(d) && (document.querySelector(".grid") || document.getElementById("fleet-empty"))) reload(); // a new kiosk
     });
     es.addEventListener("counts", function (e) {
       var d = JSON.parse(e.data);
-      if (!swap(d) && document.getElementById("counts")) reload(); // a new office
+      if (!swap(d) && (document.getElementById("counts") || document.getElementById("fleet-empty"))) reload(); // a new office
       refreshTotals();
     });
     es.addEventListener("incident", function (e) {
