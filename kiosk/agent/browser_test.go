@@ -37,10 +37,9 @@ func chromiumPath(t testing.TB) string {
 	return ""
 }
 
-// newBrowser opens the kiosk page of e in a portrait 1080x1920 window and
-// waits until the page says it is ready.
-func newBrowser(t testing.TB, e *env) *browser {
-	t.Helper()
+// headlessChromium starts a headless Chromium with a window of w x h
+// (stopped at the end of the test) and returns its context.
+func headlessChromium(t testing.TB, w, h int) context.Context {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.NoSandbox, // root in CI
@@ -50,16 +49,23 @@ func newBrowser(t testing.TB, e *env) *browser {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1080, 1920),
+		chromedp.WindowSize(w, h),
 	)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelC(); cancelA() })
-	b := &browser{t: t, ctx: ctx, e: e}
+	return ctx
+}
+
+// newBrowser opens the kiosk page of e in a portrait 1080x1920 window and
+// waits until the page says it is ready.
+func newBrowser(t testing.TB, e *env) *browser {
+	t.Helper()
+	b := &browser{t: t, ctx: headlessChromium(t, 1080, 1920), e: e}
 	// The first Run starts the browser and must not carry a timeout: the
 	// browser lives as long as the context of that call.
 	// The kiosk's touchscreen: 1080x1920 portrait, touch input.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1080, 1920, chromedp.EmulatePortrait, chromedp.EmulateTouch),
+	if err := chromedp.Do(b.ctx, chromedp.EmulateViewport(1080, 1920, chromedp.EmulatePortrait, chromedp.EmulateTouch),
 		chromedp.Navigate(e.base+"/")); err != nil {
 		t.Fatalf("browser: %v", err)
 	}

@@ -680,20 +680,7 @@ type dashBrowser struct {
 
 func newDashBrowser(t *testing.T) *dashBrowser {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.NoSandbox, // root in CI
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1024), // an office PC
-	)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelC(); cancelA() })
+	ctx := headlessChromium(t, 1280, 1024) // an office PC
 	// The first Do starts the browser and must not carry a timeout: the
 	// browser lives as long as the context of that call.
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {

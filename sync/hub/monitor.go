@@ -96,21 +96,7 @@ func RunMonitor(ctx context.Context, cfg MonitorConfig) error {
 // store stores one batch and acknowledges it; on a store error nothing is
 // acknowledged and the batch comes back after a delay.
 func (cfg *MonitorConfig) store(ctx context.Context, batch []jetstream.Msg) {
-	var good []Envelope
-	var goodMsgs []jetstream.Msg
-	var bad []Rejected
-	for _, m := range batch {
-		e, err := ParseEnvelope(m.Data())
-		if err == nil {
-			err = subjectMatches(m.Subject(), &e)
-		}
-		if err != nil {
-			bad = append(bad, Rejected{Subject: m.Subject(), Received: time.Now(), Err: err.Error(), Raw: m.Data()})
-			continue
-		}
-		good = append(good, e)
-		goodMsgs = append(goodMsgs, m)
-	}
+	good, goodMsgs, bad := sortBatch(batch)
 	sctx := context.WithoutCancel(ctx) // a batch begun is finished, even at shutdown
 	if err := cfg.Store.Reject(sctx, bad); err != nil {
 		cfg.Log.Error("rejected events not stored; will retry", "count", len(bad), "err", err)
@@ -139,6 +125,24 @@ func (cfg *MonitorConfig) store(ctx context.Context, batch []jetstream.Msg) {
 			cfg.OnEvent(good[i], r)
 		}
 	}
+}
+
+// sortBatch parses the messages of KIOSK_EVENTS into valid events (with
+// their messages) and rejects with the reason.
+func sortBatch(batch []jetstream.Msg) (good []Envelope, goodMsgs []jetstream.Msg, bad []Rejected) {
+	for _, m := range batch {
+		e, err := ParseEnvelope(m.Data())
+		if err == nil {
+			err = subjectMatches(m.Subject(), &e)
+		}
+		if err != nil {
+			bad = append(bad, Rejected{Subject: m.Subject(), Received: time.Now(), Err: err.Error(), Raw: m.Data()})
+			continue
+		}
+		good = append(good, e)
+		goodMsgs = append(goodMsgs, m)
+	}
+	return good, goodMsgs, bad
 }
 
 func nakAll(ms []jetstream.Msg) {

@@ -41,25 +41,15 @@ func Rebuild(ctx context.Context, js jetstream.JetStream, st *Store) (RebuildSta
 			if err != nil {
 				return stats, fmt.Errorf("hub: rebuild: fetch %s: %w", EventsStream, err)
 			}
-			var good []Envelope
-			var bad []Rejected
-			n := 0
+			var msgs []jetstream.Msg
 			for m := range batch.Messages() {
-				n++
-				md, _ := m.Metadata()
-				if md != nil && md.Sequence.Stream >= last {
+				msgs = append(msgs, m)
+				if md, _ := m.Metadata(); md != nil && md.Sequence.Stream >= last {
 					done = true
 				}
-				e, err := ParseEnvelope(m.Data())
-				if err == nil {
-					err = subjectMatches(m.Subject(), &e)
-				}
-				if err != nil {
-					bad = append(bad, Rejected{Subject: m.Subject(), Received: time.Now(), Err: err.Error(), Raw: m.Data()})
-					continue
-				}
-				good = append(good, e)
 			}
+			n := len(msgs)
+			good, _, bad := sortBatch(msgs)
 			if err := batch.Error(); err != nil {
 				return stats, fmt.Errorf("hub: rebuild: fetch %s: %w", EventsStream, err)
 			}
