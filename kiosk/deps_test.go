@@ -22,6 +22,7 @@ var layers = map[string]struct {
 }{
 	// base: standard library only (kiosk/plate knows the contract's error type)
 	"kiosk":                       {},
+	"kiosk/kiosktest":             {},
 	"kiosk/plate":                 {internal: []string{"kiosk"}},
 	"kiosk/pkb":                   {},
 	"kiosk/flagconf":              {external: []string{"github.com/BurntSushi/toml"}},

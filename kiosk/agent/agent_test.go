@@ -19,25 +19,17 @@ import (
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/agent"
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/hubserver"
+	"github.com/sumbar-samsat/pkbkiosk/kiosk/kiosktest"
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/pkb"
 	"github.com/sumbar-samsat/pkbkiosk/sync/lookup/sample"
 	"github.com/sumbar-samsat/pkbkiosk/sync/outbox"
 )
 
-// clock is an adjustable time source shared by hub and agent.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 // env is a hub with embedded NATS and the sample source, and an agent
 // connected to it over loopback TCP, in this test process.
 type env struct {
 	t         testing.TB
-	clk       *clock
+	clk       *kiosktest.Clock // shared by hub and agent
 	hubCfg    hubserver.Config
 	hub       *hubserver.Hub
 	agent     *agent.Agent
@@ -53,7 +45,7 @@ type envOpt func(*hubserver.Config, *agent.Config)
 func newEnv(t testing.TB, opts ...envOpt) *env {
 	t.Helper()
 	wib, _ := time.LoadLocation("Asia/Jakarta")
-	e := &env{t: t, clk: &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, wib)}}
+	e := &env{t: t, clk: kiosktest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, wib))}
 	e.hubCfg = hubserver.DefaultConfig()
 	e.hubCfg.Data = t.TempDir()
 	e.hubCfg.NATSListen = "127.0.0.1:0"
@@ -305,31 +297,6 @@ func writeNewerStore(t testing.TB, file string) {
 	if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d; PRAGMA journal_mode = DELETE", outbox.SchemaVersion()+1)); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// testLogger logs to t.Log until the test's cleanups are done; the NATS
-// client may still report a closed connection after that.
-func testLogger(t testing.TB) *slog.Logger {
-	w := &testWriter{t: t}
-	t.Cleanup(w.stop) // registered first: runs last
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type testWriter struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (w *testWriter) stop() { w.mu.Lock(); w.done = true; w.mu.Unlock() }
-
-func (w *testWriter) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimRight(string(b), "\n"))
-	}
-	return len(b), nil
 }
 
 func TestHubStoppedServesCacheThenStale(t *testing.T) {
@@ -609,3 +576,6 @@ func TestBadConfig(t *testing.T) {
 		})
 	}
 }
+
+// testLogger logs everything of the agent and hub to t.Log.
+func testLogger(t testing.TB) *slog.Logger { return kiosktest.Logger(t, slog.LevelDebug) }

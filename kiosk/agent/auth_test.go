@@ -1,13 +1,11 @@
 package agent_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/sumbar-samsat/pkbkiosk/kiosk"
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/agent"
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/hubserver"
+	"github.com/sumbar-samsat/pkbkiosk/kiosk/kiosktest"
 	"github.com/sumbar-samsat/pkbkiosk/sync/lookup/sample"
 	"github.com/sumbar-samsat/pkbkiosk/sync/natsauth"
 )
@@ -49,20 +48,6 @@ func withAuth(t testing.TB, opCreds *string) envOpt {
 	}
 }
 
-// logTee records the agent's log lines.
-type logTee struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logTee) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(b)
-}
-
-func (l *logTee) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.buf.String() }
-
 // TestAgentUnderKioskPermissions runs the agent with its kiosk's
 // credentials against a hub in operator mode: everything it does over
 // NATS (heartbeats, the outbox drain with PubAcks, lookups, content, the
@@ -70,7 +55,7 @@ func (l *logTee) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.bu
 // permissions of DESIGN 4.7, and nothing is refused.
 func TestAgentUnderKioskPermissions(t *testing.T) {
 	var opCreds string
-	tee := &logTee{}
+	tee := &kiosktest.Buffer{} // the agent's log lines
 	e := newEnv(t, withAuth(t, &opCreds), func(h *hubserver.Config, a *agent.Config) {
 		h.Now, a.Now = nil, nil
 		a.Heartbeat = time.Second

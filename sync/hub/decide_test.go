@@ -7,30 +7,17 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk"
+	"github.com/sumbar-samsat/pkbkiosk/kiosk/kiosktest"
 	"github.com/sumbar-samsat/pkbkiosk/sync/hub"
 	"github.com/sumbar-samsat/pkbkiosk/sync/hubapi"
 	"github.com/sumbar-samsat/pkbkiosk/sync/natsbus/natsbustest"
 )
-
-// fakeClock is the decider's and the fleet's clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 var wib = time.FixedZone("WIB", 7*3600)
 
@@ -38,7 +25,7 @@ var wib = time.FixedZone("WIB", 7*3600)
 // SQLite projection, with a fake clock; the test drives Reconcile.
 type decideEnv struct {
 	t     *testing.T
-	clk   *fakeClock
+	clk   *kiosktest.Clock // the decider's and the fleet's
 	js    jetstream.JetStream
 	st    *hub.Store
 	fleet *hub.Fleet
@@ -58,7 +45,7 @@ func newDecideEnv(t *testing.T) *decideEnv {
 		t.Fatal(err)
 	}
 	e := &decideEnv{t: t, js: js, seq: map[string]int64{},
-		clk: &fakeClock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, wib)}} // a Monday, working hours
+		clk: kiosktest.NewClock(time.Date(2026, 11, 23, 9, 0, 0, 0, wib))} // a Monday, working hours
 	e.st = e.openStore(filepath.Join(t.TempDir(), "hub.db"))
 	e.fleet = hub.NewFleet(e.clk.Now)
 	e.pub = hub.NewPublisher(js, e.st)
@@ -218,7 +205,7 @@ func TestFaultIncidentLifecycle(t *testing.T) {
 // not count.
 func TestOverdueReminder(t *testing.T) {
 	e := newDecideEnv(t)
-	e.clk.t = time.Date(2026, 11, 23, 15, 50, 0, 0, wib) // 10 minutes before closing
+	e.clk.Set(time.Date(2026, 11, 23, 15, 50, 0, 0, wib)) // 10 minutes before closing
 	e.beat("padang-01", "padang", false)
 	e.fault("padang-01", "padang", kiosk.EventFaultRaised, "printer.cover_open")
 	e.reconcile()
@@ -233,7 +220,7 @@ func TestOverdueReminder(t *testing.T) {
 	if want := time.Date(2026, 11, 24, 8, 20, 0, 0, wib); !i.AckDue.Equal(want) || i.AckOverdue {
 		t.Fatalf("ack due %v overdue %v, want %v and not yet", i.AckDue, i.AckOverdue, want)
 	}
-	e.clk.t = time.Date(2026, 11, 24, 8, 21, 0, 0, wib)
+	e.clk.Set(time.Date(2026, 11, 24, 8, 21, 0, 0, wib))
 	e.beat("padang-01", "padang", false)
 	e.reconcile()
 	e.reconcile()

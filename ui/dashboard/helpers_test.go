@@ -9,30 +9,12 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/sumbar-samsat/pkbkiosk/kiosk/kiosktest"
 )
-
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
 
@@ -40,12 +22,12 @@ type env struct {
 	t     testing.TB
 	b     *fakeBackend
 	d     *Dashboard
-	clock *fakeClock
+	clock *kiosktest.Clock
 }
 
 func newEnv(t testing.TB, mod ...func(*Config)) *env {
 	t.Helper()
-	e := &env{t: t, b: newFakeBackend(), clock: &fakeClock{now: t0}}
+	e := &env{t: t, b: newFakeBackend(), clock: kiosktest.NewClock(t0)}
 	cfg := Config{
 		Backend: e.b, SessionKey: testKey, Secure: true, Now: e.clock.Now,
 		Log: slog.New(slog.NewTextHandler(tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})), BcryptCost: bcrypt.MinCost,

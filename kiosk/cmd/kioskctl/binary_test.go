@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sumbar-samsat/pkbkiosk/kiosk/kiosktest"
 )
 
 // TestBinaryExitCodes builds kioskctl and checks its exit codes as a
@@ -20,7 +22,7 @@ func TestBinaryExitCodes(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	e := &fleetEnv{t: t, clk: &clock{t: time.Now()}, dir: t.TempDir()}
+	e := &fleetEnv{t: t, clk: kiosktest.NewClock(time.Now()), dir: t.TempDir()}
 	e.startHub()
 
 	for _, tt := range []struct {

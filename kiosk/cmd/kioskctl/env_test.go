@@ -17,6 +17,7 @@ import (
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/agent"
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/hubserver"
+	"github.com/sumbar-samsat/pkbkiosk/kiosk/kiosktest"
 	"github.com/sumbar-samsat/pkbkiosk/sync/natsauth"
 )
 
@@ -27,20 +28,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
-// clock is the time of hub, agent and kioskctl: frozen unless moved, so
-// that times and ages in the goldens are fixed.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 // fleetEnv is a hub and one agent (padang-01), with an operator's .creds.
 type fleetEnv struct {
 	t        *testing.T
-	clk      *clock
+	clk      *kiosktest.Clock // hub, agent and kioskctl: frozen unless moved, so ages in the goldens are fixed
 	hub      *hubserver.Hub
 	auth     *natsauth.Auth
 	agentCfg agent.Config
@@ -56,7 +47,7 @@ func newFleetEnv(t *testing.T, opts ...func(*agent.Config)) *fleetEnv {
 	if err != nil {
 		wib = time.FixedZone("WIB", 7*3600)
 	}
-	e := &fleetEnv{t: t, clk: &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, wib)}, dir: t.TempDir()}
+	e := &fleetEnv{t: t, clk: kiosktest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, wib)), dir: t.TempDir()}
 	e.startHub()
 
 	acfg := agent.DefaultConfig()
@@ -260,42 +251,5 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer that a running kioskctl writes while the
-// test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.buf.String() }
-
-// testLogger sends the agent's and hub's warnings to t.Log until the
-// test's cleanups are done.
-func testLogger(t *testing.T) *slog.Logger {
-	w := &testWriter{t: t}
-	t.Cleanup(w.stop) // registered first: runs last
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type testWriter struct {
-	mu   sync.Mutex
-	t    *testing.T
-	done bool
-}
-
-func (w *testWriter) stop() { w.mu.Lock(); w.done = true; w.mu.Unlock() }
-
-func (w *testWriter) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(strings.TrimRight(string(b), "\n"))
-	}
-	return len(b), nil
-}
+// testLogger sends the agent's and hub's warnings to t.Log.
+func testLogger(t *testing.T) *slog.Logger { return kiosktest.Logger(t, slog.LevelWarn) }

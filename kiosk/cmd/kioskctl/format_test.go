@@ -42,15 +42,6 @@ func TestAgo(t *testing.T) {
 	}
 }
 
-func TestBytesIEC(t *testing.T) {
-	for n, want := range map[uint64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB",
-		5 << 30: "5.0 GiB", 100 << 20: "100.0 MiB"} {
-		if got := bytesIEC(n); got != want {
-			t.Errorf("bytesIEC(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 // TestColourTable: with colours on, a painted column stays aligned once
 // the escape sequences are taken away, and colours are off unless stdout
 // is a terminal.

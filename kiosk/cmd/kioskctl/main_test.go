@@ -15,6 +15,7 @@ import (
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk"
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/agent"
+	"github.com/sumbar-samsat/pkbkiosk/kiosk/kiosktest"
 	"github.com/sumbar-samsat/pkbkiosk/sync/hubapi"
 )
 
@@ -127,7 +128,7 @@ func TestFleet(t *testing.T) {
 		golden(t, "restart-deferred.golden", r.stdout)
 
 		// --wait follows the next one until the session ends.
-		var out, errb syncBuffer
+		var out, errb kiosktest.Buffer
 		done := make(chan int, 1)
 		go func() {
 			done <- e.cli(0).run(t.Context(), e.args("restart", "padang-01", "--level", "ui-reload", "--wait"), &out, &errb, noEnv)
@@ -312,7 +313,7 @@ func TestNoHub(t *testing.T) {
 
 // TestCredsName: Kiosk-Requested-By defaults to the name in the .creds.
 func TestCredsName(t *testing.T) {
-	e := &fleetEnv{t: t, clk: &clock{t: time.Now()}, dir: t.TempDir()}
+	e := &fleetEnv{t: t, clk: kiosktest.NewClock(time.Now()), dir: t.TempDir()}
 	e.startHub()
 	if got := credsName(e.opCreds); got != "budi" {
 		t.Errorf("credsName(operator budi) = %q", got)
@@ -344,7 +345,7 @@ func TestRestartWaitAcrossRestarts(t *testing.T) {
 	ready()
 
 	t.Run("agent", func(t *testing.T) {
-		var out, errb syncBuffer
+		var out, errb kiosktest.Buffer
 		done := make(chan int, 1)
 		go func() {
 			done <- e.cli(0).run(t.Context(), e.args("restart", "padang-01", "--level", "agent", "--wait"), &out, &errb, noEnv)
@@ -372,7 +373,7 @@ func TestRestartWaitAcrossRestarts(t *testing.T) {
 	})
 
 	t.Run("host", func(t *testing.T) {
-		var out, errb syncBuffer
+		var out, errb kiosktest.Buffer
 		done := make(chan int, 1)
 		go func() {
 			done <- e.cli(0).run(t.Context(), e.args("--json", "restart", "padang-01", "--level", "host", "--wait"), &out, &errb, noEnv)

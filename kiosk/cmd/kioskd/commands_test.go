@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"os"
@@ -39,24 +38,9 @@ func TestRemoteRestartRealProcess(t *testing.T) {
 	start := func(boot string) *exec.Cmd {
 		t.Helper()
 		os.WriteFile(bootFile, []byte(boot+"\n"), 0o644)
-		cmd := exec.Command(bin, "--id", "padang-01", "--office", "padang", "--data", data, "--nats", hub.NATSURL(),
-			"--http", "127.0.0.1:0", "--ui", "off", "--boot-id-file", bootFile, "--host-restart", reboot)
-		stderr, _ := cmd.StderrPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if runningRe.MatchString(sc.Text()) {
-				go func() {
-					for sc.Scan() {
-					}
-				}()
-				return cmd
-			}
-		}
-		t.Fatal("kioskd never said it runs")
-		return nil
+		cmd, _ := startUntil(t, bin, runningRe, "said it runs", "--id", "padang-01", "--office", "padang", "--data", data,
+			"--nats", hub.NATSURL(), "--http", "127.0.0.1:0", "--ui", "off", "--boot-id-file", bootFile, "--host-restart", reboot)
+		return cmd
 	}
 	command := func(verb, id string, body any) kiosk.CommandReply {
 		t.Helper()

@@ -178,31 +178,6 @@ const exampleHeader = `# kioskd configuration: every key, with its default value
 // TestExampleConfig keeps kiosk/flagconf/testdata/kiosk.example.toml equal
 // to what --print-config prints, and checks that it loads.
 func TestExampleConfig(t *testing.T) {
-	var out, errb bytes.Buffer
-	if err := run(t.Context(), append(append([]string{}, exampleArgs...), "--print-config"), &out, &errb); err != nil {
-		t.Fatal(err, errb.String())
-	}
-	header := strings.Replace(exampleHeader, "%s", strings.Join(exampleArgs, " "), 1)
-	want := header + out.String()
-	path := filepath.Join("..", "..", "flagconf", "testdata", "kiosk.example.toml")
-	if *update {
-		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != want {
-		t.Fatalf("%s is out of date; run go test ./kiosk/cmd/kioskd -run TestExampleConfig -update", path)
-	}
-
-	var again bytes.Buffer
-	if err := run(t.Context(), []string{"--config", path, "--print-config"}, &again, &errb); err != nil {
-		t.Fatal(err, errb.String())
-	}
-	if again.String() != out.String() {
-		t.Errorf("kioskd --config %s --print-config:\n%s\nwant\n%s", path, again.String(), out.String())
-	}
+	run := func(args []string, stdout, stderr *bytes.Buffer) error { return run(t.Context(), args, stdout, stderr) }
+	flagconftest.Example(t, run, "kioskd", exampleHeader, filepath.Join("..", "..", "flagconf", "testdata", "kiosk.example.toml"), *update, exampleArgs...)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -49,27 +48,10 @@ func TestKillDuringEventWrites(t *testing.T) {
 	// start runs kioskd and returns once it serves, with its base URL.
 	start := func(drill int) (*exec.Cmd, string) {
 		t.Helper()
-		cmd := exec.Command(bin, "--id", "padang-01", "--office", "padang", "--data", data, "--nats", hub.NATSURL(),
-			"--http", "127.0.0.1:0", "--ui", "off", "--boot-id-file", bootFile, "--heartbeat", "1s",
+		cmd, m := startUntil(t, bin, urlRe, "logged that it runs", "--id", "padang-01", "--office", "padang", "--data", data,
+			"--nats", hub.NATSURL(), "--http", "127.0.0.1:0", "--ui", "off", "--boot-id-file", bootFile, "--heartbeat", "1s",
 			"--drill", strconv.Itoa(drill))
-		stderr, _ := cmd.StderrPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(stderr)
-		deadline := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
-		defer deadline.Stop()
-		for sc.Scan() {
-			if m := urlRe.FindStringSubmatch(sc.Text()); m != nil {
-				go func() {
-					for sc.Scan() {
-					}
-				}()
-				return cmd, m[1]
-			}
-		}
-		t.Fatal("kioskd never logged that it runs")
-		return nil, ""
+		return cmd, m[1]
 	}
 
 	committed := map[int64]string{} // seq -> id, as found in the store after a kill

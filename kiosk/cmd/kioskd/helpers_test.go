@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"testing"
+	"time"
 
 	"github.com/sumbar-samsat/pkbkiosk/kiosk/hubserver"
 )
@@ -52,4 +55,32 @@ func startHub(t *testing.T) *hubserver.Hub {
 	}
 	t.Cleanup(func() { hub.Close() })
 	return hub
+}
+
+// startUntil starts kioskd with args and returns once a line of its log
+// matches re, with the submatches; the rest of its log is drained so it
+// never blocks. A kioskd that has not said it within 20 s is killed and
+// fails the test as "never <what>".
+func startUntil(t *testing.T, bin string, re *regexp.Regexp, what string, args ...string) (*exec.Cmd, []string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	deadline := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
+	defer deadline.Stop()
+	for sc.Scan() {
+		if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			go func() {
+				for sc.Scan() {
+				}
+			}()
+			return cmd, m
+		}
+	}
+	cmd.Wait()
+	t.Fatalf("kioskd never %s", what)
+	return nil, nil
 }

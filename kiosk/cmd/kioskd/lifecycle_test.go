@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,28 +25,11 @@ func TestPreviousShutdown(t *testing.T) {
 	start := func(boot string) (*exec.Cmd, string, string) {
 		t.Helper()
 		os.WriteFile(bootFile, []byte(boot+"\n"), 0o644)
-		cmd := exec.Command(bin, "--id", "padang-01", "--office", "padang", "--data", data, "--nats", hub.NATSURL(),
-			"--http", "127.0.0.1:0", "--ui", "off", "--boot-id-file", bootFile, "--heartbeat", "1s")
-		stderr, _ := cmd.StderrPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(stderr)
-		deadline := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
-		defer deadline.Stop()
-		for sc.Scan() {
-			if m := prevRe.FindStringSubmatch(sc.Text()); m != nil {
-				go func() {
-					for sc.Scan() {
-					}
-				}()
-				// Let at least one heartbeat write last-alive.
-				time.Sleep(1500 * time.Millisecond)
-				return cmd, m[1], m[2]
-			}
-		}
-		t.Fatal("kioskd never logged the previous shutdown")
-		return nil, "", ""
+		cmd, m := startUntil(t, bin, prevRe, "logged the previous shutdown", "--id", "padang-01", "--office", "padang",
+			"--data", data, "--nats", hub.NATSURL(), "--http", "127.0.0.1:0", "--ui", "off", "--boot-id-file", bootFile, "--heartbeat", "1s")
+		// Let at least one heartbeat write last-alive.
+		time.Sleep(1500 * time.Millisecond)
+		return cmd, m[1], m[2]
 	}
 
 	cmd, prev, _ := start("boot-1")

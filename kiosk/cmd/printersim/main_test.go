@@ -9,9 +9,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/sumbar-samsat/pkbkiosk/kiosk/kiosktest"
 )
 
 func TestUsageErrors(t *testing.T) {
@@ -49,29 +50,11 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer that run's goroutine writes while the test reads.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestRunAndStop(t *testing.T) {
 	pty := filepath.Join(t.TempDir(), "run", "printer0")
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var out, errb lockedBuffer
+	var out, errb kiosktest.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"--pty", pty, "--tcp", "127.0.0.1:0", "--control", "127.0.0.1:0",

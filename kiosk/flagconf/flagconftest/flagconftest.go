@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,4 +83,37 @@ func SetAll(t *testing.T, fs *flag.FlagSet, skip ...string) {
 			t.Fatalf("--%s %q: %v", f.Name, v, err)
 		}
 	})
+}
+
+// Example keeps the example config file at path equal to header (with
+// "%s" replaced by the arguments) followed by what `NAME args...
+// --print-config` prints, rewriting it when update is set, and checks that
+// the file loads back to the same configuration. run is the binary's
+// main logic (args, stdout, stderr).
+func Example(t *testing.T, run func(args []string, stdout, stderr *bytes.Buffer) error, name, header, path string, update bool, args ...string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if err := run(append(slices.Clone(args), "--print-config"), &out, &errb); err != nil {
+		t.Fatal(err, errb.String())
+	}
+	want := strings.Replace(header, "%s", strings.Join(args, " "), 1) + out.String()
+	if update {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Fatalf("%s is out of date; run go test ./kiosk/cmd/%s -run TestExampleConfig -update", path, name)
+	}
+	var again bytes.Buffer
+	if err := run([]string{"--config", path, "--print-config"}, &again, &errb); err != nil {
+		t.Fatal(err, errb.String())
+	}
+	if again.String() != out.String() {
+		t.Errorf("%s --config %s --print-config:\n%s\nwant\n%s", name, path, again.String(), out.String())
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/sumbar-samsat/pkbkiosk/kiosk/kiosktest"
 	"github.com/sumbar-samsat/pkbkiosk/sync/hubapi"
 )
 
@@ -97,24 +98,6 @@ func (h *fakeHub) calls() int {
 	return h.pendingCalls
 }
 
-// fakeClock is the clock of retry decisions in tests with real I/O.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // runSender runs s until the test ends and checks that Run returns nil.
 func runSender(t *testing.T, s *Sender) (stop func()) {
 	t.Helper()
@@ -172,7 +155,7 @@ func waitRound(t *testing.T, h *fakeHub, s *Sender) {
 // accepted, after three recorded attempts, all with the same key.
 func TestSenderRetriesWebhookUntilAccepted(t *testing.T) {
 	r, srv := startReceiver(t, http.StatusServiceUnavailable, http.StatusServiceUnavailable, http.StatusOK)
-	clock := &fakeClock{now: testQueued.Add(time.Second)}
+	clock := kiosktest.NewClock(testQueued.Add(time.Second))
 	hub := &fakeHub{onRecord: make(chan recorded)}
 	tg := Target{Kind: KindWebhook, Addr: srv.URL + "/hooks/abc", Route: "Bidang Sistim"}
 	hub.add(testAlert(), tg)
@@ -225,7 +208,7 @@ func TestSenderRetriesWebhookUntilAccepted(t *testing.T) {
 
 func TestSenderPermanentFailure(t *testing.T) {
 	r, srv := startReceiver(t, http.StatusBadRequest)
-	clock := &fakeClock{now: testQueued.Add(time.Second)}
+	clock := kiosktest.NewClock(testQueued.Add(time.Second))
 	// The hub keeps listing the pair: the Sender itself must not retry.
 	hub := &fakeHub{onRecord: make(chan recorded), keepFinished: true}
 	hub.add(testAlert(), Target{Kind: KindWebhook, Addr: srv.URL + "/hooks/abc"})
@@ -247,7 +230,7 @@ func TestSenderPermanentFailure(t *testing.T) {
 }
 
 func TestSenderReceiverDown(t *testing.T) {
-	clock := &fakeClock{now: testQueued.Add(time.Second)}
+	clock := kiosktest.NewClock(testQueued.Add(time.Second))
 	hub := &fakeHub{onRecord: make(chan recorded)}
 	hub.add(testAlert(), Target{Kind: KindWebhook, Addr: "http://" + closedAddr(t) + "/hooks/abc"})
 	s := &Sender{Pending: hub.Pending, Record: hub.Record, Now: clock.Now}
