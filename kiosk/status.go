@@ -1,5 +1,7 @@
 package kiosk
 
+import "fmt"
+
 // Status is the status snapshot (DESIGN 4.4): the heartbeat payload, the
 // reply of the status command and GET /api/status.
 type Status struct {
@@ -78,4 +80,20 @@ type Health struct {
 	OK     bool   `json:"ok"`
 	Mode   string `json:"mode"`
 	Reason string `json:"reason,omitempty"`
+}
+
+// FormatBytes shows n bytes for people, in binary units: 512 B, 1.5 GiB.
+// Disk figures of the status snapshot are shown this way by kioskctl and
+// the hub's messages.
+func FormatBytes(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -118,22 +118,9 @@ func OpenStreams(ctx context.Context, cfg Config) (_ *Streams, err error) {
 	return s, nil
 }
 
-// Close closes the connection and stops the embedded server.
-func (s *Streams) Close() error {
-	h := s.h
-	if h.nc != nil {
-		h.nc.Close()
-	}
-	if h.ns != nil {
-		h.ns.Shutdown()
-		h.ns.WaitForShutdown()
-	}
-	h.closeAuth()
-	if h.releaseData != nil {
-		h.releaseData()
-	}
-	return nil
-}
+// Close closes the connection and stops the embedded server: what Hub.Close
+// does for the parts a Streams has.
+func (s *Streams) Close() error { return s.h.Close() }
 
 // Publish publishes a hub event into HUB_EVENTS (the projection applies
 // it when the hub starts).

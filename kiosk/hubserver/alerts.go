@@ -87,7 +87,7 @@ func (h *Hub) recordAttempt(ctx context.Context, alertID string, a alert.Attempt
 		return err
 	}
 	d := hub.DeliveredData{Target: a.Target.ID(), OK: done, Attempts: ts[a.Target.ID()].Attempts, Error: a.Err}
-	e := hub.HubEvent{ID: hub.DecisionID("delivered", alertID, a.Target.ID()), Type: hub.HEAlertDelivered, At: a.At, By: hub.ByHub,
-		Target: alertID, Data: mustJSON(d)}
+	e := hub.NewHubEvent(hub.HEAlertDelivered, hub.ByHub, a.At, d)
+	e.ID, e.Target = hub.DecisionID("delivered", alertID, a.Target.ID()), alertID
 	return h.pub.Do(ctx, e)
 }

@@ -51,27 +51,15 @@ func (b backend) Kiosk(ctx context.Context, id string, events int) (hubapi.Kiosk
 }
 
 func (b backend) Incidents(ctx context.Context, q hubapi.IncidentsRequest) ([]hubapi.Incident, error) {
-	is, err := b.h.store.Incidents(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	now := b.h.cfg.Now()
-	for k := range is {
-		b.h.decider.Judge(&is[k], now)
-	}
-	return is, nil
+	return b.h.decider.Incidents(ctx, q)
 }
 
 func (b backend) Incident(ctx context.Context, id string) (hubapi.Incident, error) {
-	i, err := b.h.store.Incident(ctx, id)
+	i, err := b.h.decider.Incident(ctx, id)
 	if errors.Is(err, hub.ErrNoSuch) {
 		return i, fmt.Errorf("%w: %w", dashboard.ErrNotFound, err)
 	}
-	if err != nil {
-		return i, err
-	}
-	b.h.decider.Judge(&i, b.h.cfg.Now())
-	return i, nil
+	return i, err
 }
 
 func (b backend) move(ctx context.Context, id, user string, move hub.IncidentMove, typ string, data any) error {

@@ -1,6 +1,7 @@
 package hubserver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -67,7 +68,7 @@ func (h *Hub) hubChecks(ctx context.Context) {
 			h.hubAlert(ctx, hub.DecisionID("alert", "backup-missing", day), "backup",
 				"[Kiosk PKB] Backup hub tidak ada sejak "+hub.FormatWIB(c.lastBackup, h.cfg.TZ),
 				fmt.Sprintf("Backup terakhir yang baik: %s (target %s). Jadwal: setiap %v.\nKesalahan terakhir: %s\n",
-					hub.FormatWIB(c.lastBackup, h.cfg.TZ), h.cfg.BackupDir, h.cfg.BackupEvery, cmp(c.lastBackupErr, "-")))
+					hub.FormatWIB(c.lastBackup, h.cfg.TZ), h.cfg.BackupDir, h.cfg.BackupEvery, cmp.Or(c.lastBackupErr, "-")))
 		}
 	}
 	if now.After(c.nextExpiry) {
@@ -80,22 +81,15 @@ func (h *Hub) hubChecks(ctx context.Context) {
 	}
 }
 
-func cmp(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
 // hubAlert queues an alert about the hub itself (to Bidang Sistim) and
-// logs it.
+// logs it the first time.
 func (h *Hub) hubAlert(ctx context.Context, id, kind, subject, text string) {
-	if has, err := h.store.HasAlert(ctx, id); err != nil || has {
-		return
-	}
-	h.log.Warn(subject, "detail", text)
-	if err := h.decider.QueueHubAlert(ctx, id, kind, subject, text); err != nil {
+	queued, err := h.decider.QueueHubAlert(ctx, id, kind, subject, text)
+	if err != nil {
 		h.log.Error("alert not queued", "alert", id, "err", err)
+	}
+	if queued {
+		h.log.Warn(subject, "detail", text)
 	}
 }
 
@@ -211,8 +205,8 @@ func (h *Hub) checkDisk(ctx context.Context, now time.Time) {
 	day := now.In(h.cfg.TZ).Format(time.DateOnly)
 	h.hubAlert(ctx, hub.DecisionID("alert", "disk", day), "disk",
 		"[Kiosk PKB] Disk data hub hampir penuh",
-		fmt.Sprintf("Ruang kosong di %s: %.1f GiB dari %.1f GiB (batas %.1f GiB).\nJetStream dan basis data hub berhenti menulis bila disk penuh.\n",
-			h.cfg.Data, float64(free)/(1<<30), float64(total)/(1<<30), float64(low)/(1<<30)))
+		fmt.Sprintf("Ruang kosong di %s: %s dari %s (batas %s).\nJetStream dan basis data hub berhenti menulis bila disk penuh.\n",
+			h.cfg.Data, kiosk.FormatBytes(free), kiosk.FormatBytes(total), kiosk.FormatBytes(low)))
 }
 
 func (c *checkState) lastBackupAt() time.Time {

@@ -137,11 +137,11 @@ type changeFeed struct {
 	subs map[chan hubapi.Change]bool
 	// shown is what a kiosk's row shows, to tell the pages only about
 	// heartbeats that change it (10,000 kiosks beat 1,000 times a second).
-	shown map[string]string
+	shown map[string]shownRow
 }
 
 func newChangeFeed() *changeFeed {
-	return &changeFeed{subs: map[chan hubapi.Change]bool{}, shown: map[string]string{}}
+	return &changeFeed{subs: map[chan hubapi.Change]bool{}, shown: map[string]shownRow{}}
 }
 
 func (f *changeFeed) Subscribe() (<-chan hubapi.Change, func()) {
@@ -178,26 +178,26 @@ func (f *changeFeed) publish(c hubapi.Change) {
 	}
 }
 
+// shownRow is what a kiosk's row on the fleet page shows of its snapshot.
+type shownRow struct {
+	paper, mode, power, version, faults string
+	online, cover, bus                  bool
+	diskMiB64                           uint64 // free space in steps of 64 MiB
+}
+
 // heartbeat publishes a kiosk change when what its row shows changed.
 func (f *changeFeed) heartbeat(id string, st *kiosk.Status) {
 	if st == nil {
 		return
 	}
-	key := fmt.Sprint(st.Printer.Paper, st.Printer.Online, st.Printer.CoverOpen, st.Mode, st.Power.Source,
-		st.Faults, st.Version, st.Disk.FreeBytes>>26, st.Bus.Connected)
+	row := shownRow{paper: st.Printer.Paper, mode: st.Mode, power: st.Power.Source, version: st.Version,
+		faults: strings.Join(st.Faults, ","), online: st.Printer.Online, cover: st.Printer.CoverOpen,
+		bus: st.Bus.Connected, diskMiB64: st.Disk.FreeBytes >> 26}
 	f.mu.Lock()
-	same := f.shown[id] == key
-	f.shown[id] = key
+	same := f.shown[id] == row
+	f.shown[id] = row
 	f.mu.Unlock()
 	if !same {
 		f.publish(hubapi.Change{Kind: "kiosk", Kiosk: id, Office: st.Office})
 	}
-}
-
-func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // our own plain structs
-	}
-	return b
 }

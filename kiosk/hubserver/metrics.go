@@ -138,23 +138,23 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	} else {
 		ch <- prometheus.MustNewConstMetric(descRejected, prometheus.CounterValue, float64(v))
 	}
-	if is, err := h.store.Incidents(ctx, hubapi.IncidentsRequest{State: "active", Limit: 5000}); err != nil {
-		h.log.Warn("metrics: incidents", "err", err)
-	} else if h.decider != nil {
-		n := map[string]int{"open": 0, "acknowledged": 0}
-		overdue := 0
-		now := h.cfg.Now()
-		for _, i := range is {
-			n[i.State]++
-			h.decider.Judge(&i, now)
-			if i.Overdue() {
-				overdue++
+	if h.decider != nil { // nil while the hub starts
+		if is, err := h.decider.Incidents(ctx, hubapi.IncidentsRequest{State: "active", Limit: 5000}); err != nil {
+			h.log.Warn("metrics: incidents", "err", err)
+		} else {
+			n := map[string]int{"open": 0, "acknowledged": 0}
+			overdue := 0
+			for _, i := range is {
+				n[i.State]++
+				if i.Overdue() {
+					overdue++
+				}
 			}
+			for st, v := range n {
+				ch <- prometheus.MustNewConstMetric(descIncidents, prometheus.GaugeValue, float64(v), st)
+			}
+			ch <- prometheus.MustNewConstMetric(descOverdue, prometheus.GaugeValue, float64(overdue))
 		}
-		for st, v := range n {
-			ch <- prometheus.MustNewConstMetric(descIncidents, prometheus.GaugeValue, float64(v), st)
-		}
-		ch <- prometheus.MustNewConstMetric(descOverdue, prometheus.GaugeValue, float64(overdue))
 	}
 	if as, err := h.store.RecentAlerts(ctx, h.cfg.Now().Add(-48*time.Hour)); err == nil {
 		n := 0

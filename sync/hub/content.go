@@ -5,6 +5,7 @@ package hub
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -170,17 +171,10 @@ func handleIncidents(cfg Config, r micro.Request) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	is, err := cfg.Store.Incidents(ctx, req)
+	is, err := cfg.Decider.Incidents(ctx, req)
 	if err != nil {
 		fail(kiosk.CodeBadRequest, err.Error())
 		return
-	}
-	now := time.Now()
-	if cfg.Now != nil {
-		now = cfg.Now()
-	}
-	for k := range is {
-		cfg.Decider.Judge(&is[k], now)
 	}
 	r.RespondJSON(hubapi.IncidentsReply{Incidents: nonNil(is)})
 }
@@ -334,13 +328,6 @@ func handleContent(cfg Config, r micro.Request) {
 		r.RespondJSON(kiosk.ContentReply{Unchanged: true})
 		return
 	}
-	observe(fmt.Sprintf("sent version %d from %s", b.Version, cmp(file, "built-in default")), nil)
+	observe(fmt.Sprintf("sent version %d from %s", b.Version, cmp.Or(file, "built-in default")), nil)
 	r.RespondJSON(kiosk.ContentReply{Bundle: &b})
-}
-
-func cmp(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

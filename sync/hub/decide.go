@@ -214,7 +214,7 @@ func (d *Decider) faultIncidents(ctx context.Context, now time.Time) error {
 			return fmt.Errorf("hub: read incidents: %w", err)
 		}
 		note := "Gangguan sudah pulih (" + FaultTitle(code) + ")"
-		if detail == "agent restarted" {
+		if detail == clearedByBoot {
 			note = "Program kiosk dimulai ulang dan gangguan tidak muncul lagi"
 		}
 		todo = append(todo, res{id: id, kiosk: k, note: note + ", setelah " + humanDuration(now.Sub(time.Unix(0, opened))) + "."})
@@ -414,7 +414,7 @@ func (d *Decider) alerts(ctx context.Context, now time.Time) (int, error) {
 		if err != nil {
 			return queued, err
 		}
-		d.Judge(&i, now)
+		d.Judge(&i, now) // the loop's now, not a later one
 		openedID := DecisionID("alert", "opened", id)
 		hasOpened, err := s.HasAlert(ctx, openedID)
 		if err != nil {
@@ -433,18 +433,19 @@ func (d *Decider) alerts(ctx context.Context, now time.Time) (int, error) {
 			queued++
 			hasOpened = true
 		}
-		var todo []struct{ id, kind, subj, text string }
+		type due struct{ id, kind, subj, text string }
+		var todo []due
 		if i.State == string(IncidentResolved) {
 			subj, text := ResolvedAlert(i, d.cfg.TZ)
-			todo = append(todo, struct{ id, kind, subj, text string }{DecisionID("alert", "resolved", id), "resolved", subj, text})
+			todo = append(todo, due{DecisionID("alert", "resolved", id), "resolved", subj, text})
 		} else {
 			if i.AckOverdue && i.AckedAt.IsZero() {
 				subj, text := ReminderAlert(i, "ack", d.cfg.TZ)
-				todo = append(todo, struct{ id, kind, subj, text string }{DecisionID("alert", "reminder-ack", id), "reminder", subj, text})
+				todo = append(todo, due{DecisionID("alert", "reminder-ack", id), "reminder", subj, text})
 			}
 			if i.ResolveOverdue {
 				subj, text := ReminderAlert(i, "resolve", d.cfg.TZ)
-				todo = append(todo, struct{ id, kind, subj, text string }{DecisionID("alert", "reminder-resolve", id), "reminder", subj, text})
+				todo = append(todo, due{DecisionID("alert", "reminder-resolve", id), "reminder", subj, text})
 			}
 		}
 		for _, t := range todo {
@@ -471,24 +472,50 @@ func (d *Decider) queue(ctx context.Context, now time.Time, id, kind string, i h
 }
 
 // QueueHubAlert queues an alert about the hub itself (backup, expiry,
-// disk) under a deterministic id: the same id is queued once.
-func (d *Decider) QueueHubAlert(ctx context.Context, id, kind, subject, text string) error {
-	if d.cfg.NoAlerts {
-		return nil
-	}
+// disk) under a deterministic id: the same id is queued once. It reports
+// whether it queued it now.
+func (d *Decider) QueueHubAlert(ctx context.Context, id, kind, subject, text string) (bool, error) {
 	has, err := d.cfg.Store.HasAlert(ctx, id)
 	if err != nil || has {
-		return err
+		return false, err
+	}
+	if d.cfg.NoAlerts {
+		return true, nil // nobody to tell: the log says it
 	}
 	e := HubEvent{ID: id, Type: HEAlertQueued, At: d.cfg.Now(), By: ByHub, Target: id,
 		Data: mustJSON(AlertData{Kind: kind, Subject: subject, Text: text})}
 	if err := d.cfg.Pub.Do(ctx, e); err != nil {
-		return err
+		return false, err
 	}
 	if d.cfg.Queued != nil {
 		d.cfg.Queued()
 	}
-	return nil
+	return true, nil
+}
+
+// Incidents returns the incidents matching q with their timings judged
+// now: what hub.incidents, the dashboard and the metrics show.
+func (d *Decider) Incidents(ctx context.Context, q hubapi.IncidentsRequest) ([]hubapi.Incident, error) {
+	is, err := d.cfg.Store.Incidents(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	now := d.cfg.Now()
+	for k := range is {
+		d.Judge(&is[k], now)
+	}
+	return is, nil
+}
+
+// Incident returns one incident with its timings judged now (ErrNoSuch
+// if there is none).
+func (d *Decider) Incident(ctx context.Context, id string) (hubapi.Incident, error) {
+	i, err := d.cfg.Store.Incident(ctx, id)
+	if err != nil {
+		return i, err
+	}
+	d.Judge(&i, d.cfg.Now())
+	return i, nil
 }
 
 func (d *Decider) alive(ctx context.Context, now time.Time) (int, error) {
@@ -517,13 +544,12 @@ func (d *Decider) alive(ctx context.Context, now time.Time) (int, error) {
 			}
 		}
 	}
-	active, err := d.cfg.Store.Incidents(ctx, hubapi.IncidentsRequest{State: "active", Limit: 5000})
+	active, err := d.Incidents(ctx, hubapi.IncidentsRequest{State: "active", Limit: 5000})
 	if err != nil {
 		return 0, err
 	}
 	overdue := 0
 	for _, i := range active {
-		d.Judge(&i, now)
 		if i.Overdue() {
 			overdue++
 		}

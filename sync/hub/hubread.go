@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -202,7 +203,7 @@ func (s *Store) Audit(ctx context.Context, offices []string, limit int) ([]hubap
 			return nil, fmt.Errorf("hub: read audit: %w", err)
 		}
 		a.At = time.Unix(0, at)
-		a.Target = cmp(target, kioskID)
+		a.Target = cmp.Or(target, kioskID)
 		a.Detail = auditDetail(a.Action, data)
 		out = append(out, a)
 	}

@@ -23,6 +23,11 @@ import (
 //     left; when the missing seqs inside its range are exactly its count,
 //     those gaps are closed. Otherwise something else is missing too and
 //     the gaps stay.
+//
+// clearedByBoot is the detail of faults a lifecycle.boot cleared: the
+// decider's note says so when it resolves their incidents.
+const clearedByBoot = "agent restarted"
+
 func projectTx(ctx context.Context, tx *sql.Tx, e *Envelope) error {
 	switch e.Type {
 	case kiosk.EventFaultRaised, kiosk.EventFaultCleared:
@@ -65,9 +70,9 @@ func projectTx(ctx context.Context, tx *sql.Tx, e *Envelope) error {
 			return fmt.Errorf("project fault: %w", err)
 		}
 	case kiosk.EventBoot:
-		_, err := tx.ExecContext(ctx, `UPDATE faults SET state = 'cleared', detail = 'agent restarted', epoch = ?, seq = ?, event = ?
+		_, err := tx.ExecContext(ctx, `UPDATE faults SET state = 'cleared', detail = ?, epoch = ?, seq = ?, event = ?
 			WHERE kiosk = ? AND state = 'raised' AND (epoch <> ? OR seq < ?)`,
-			e.Epoch, e.Seq, e.ID, e.Kiosk, e.Epoch, e.Seq)
+			clearedByBoot, e.Epoch, e.Seq, e.ID, e.Kiosk, e.Epoch, e.Seq)
 		if err != nil {
 			return fmt.Errorf("project boot: %w", err)
 		}

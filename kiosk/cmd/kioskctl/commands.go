@@ -135,7 +135,7 @@ func (c *cli) printStatus(st kiosk.Status, cmdID string) {
 	}
 	disk := "unknown"
 	if st.Disk.TotalBytes > 0 {
-		disk = fmt.Sprintf("%s free of %s", bytesIEC(st.Disk.FreeBytes), bytesIEC(st.Disk.TotalBytes))
+		disk = fmt.Sprintf("%s free of %s", kiosk.FormatBytes(st.Disk.FreeBytes), kiosk.FormatBytes(st.Disk.TotalBytes))
 	}
 	bus := "disconnected"
 	if st.Bus.Connected {

@@ -136,20 +136,6 @@ func short(d time.Duration) string {
 	}
 }
 
-// bytesIEC shows n bytes as 1.5 GiB and the like.
-func bytesIEC(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 // writeJSON prints v as indented JSON.
 func (c *cli) writeJSON(v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")

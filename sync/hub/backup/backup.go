@@ -365,23 +365,9 @@ func checkSpace(dir string, est, minFree int64) error {
 	need := uint64(est)*12/10 + uint64(minFree)
 	if free < need {
 		return fmt.Errorf("%w: %s has %s free, a backup needs %s (estimated %s × 1.2 + %s kept free)",
-			ErrNoSpace, dir, human(free), human(need), human(uint64(est)), human(uint64(minFree)))
+			ErrNoSpace, dir, kiosk.FormatBytes(free), kiosk.FormatBytes(need), kiosk.FormatBytes(uint64(est)), kiosk.FormatBytes(uint64(minFree)))
 	}
 	return nil
-}
-
-// human formats a byte count for people (MiB, GiB).
-func human(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // copyDB writes a consistent copy of the projection to dst with VACUUM
